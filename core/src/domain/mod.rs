@@ -1,0 +1,3 @@
+//! Pure domain logic: money, parties, invoices, Stripe's balance rule, the metadata
+//! policy, catalogue and billing rates, and the offline ledger. Nothing here performs
+//! I/O or needs an async runtime.

@@ -1,0 +1,1 @@
+//! `MockStripe`: a stateful in-memory Stripe behind the [`crate::stripe::transport::Transport`] trait.

@@ -1,0 +1,1 @@
+//! Domain tests across modules.
