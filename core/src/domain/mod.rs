@@ -1,3 +1,5 @@
 //! Pure domain logic: money, parties, invoices, Stripe's balance rule, the metadata
 //! policy, catalogue and billing rates, and the offline ledger. Nothing here performs
 //! I/O or needs an async runtime.
+
+pub mod status;
