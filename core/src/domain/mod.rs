@@ -2,4 +2,5 @@
 //! policy, catalogue and billing rates, and the offline ledger. Nothing here performs
 //! I/O or needs an async runtime.
 
+pub mod metadata;
 pub mod status;

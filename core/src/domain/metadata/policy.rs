@@ -1,0 +1,548 @@
+//! The metadata policy: which host fields go to which Stripe object under which key,
+//! transformed how, and the rendering of a host record into a validated metadata map.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{EntryOrigin, MetadataError};
+use super::field::{Field, MetadataTarget};
+use super::map::{MAX_KEYS, MAX_VALUE_CHARS, MetadataMap, check_key};
+use super::transform::{PracticeSecret, Transform, generalise};
+
+/// What to do with a value longer than Stripe's 500 characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlongValue {
+    /// Refuse to render: a typed error names the field and key.
+    #[default]
+    Error,
+    /// Keep the first 500 characters (cut on a character boundary).
+    Truncate,
+}
+
+/// How one host field becomes metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FieldRule {
+    /// Whether the field is sent. A switched-off field keeps its keys so that an
+    /// update can delete what an earlier sync wrote.
+    pub enabled: bool,
+    /// The key on the Stripe customer, if the field goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_key: Option<String>,
+    /// The key on the Stripe invoice, if the field goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_key: Option<String>,
+    /// What happens to the value before it is sent.
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+impl FieldRule {
+    /// The key for `target`, if the field goes there.
+    pub fn key(&self, target: MetadataTarget) -> Option<&str> {
+        match target {
+            MetadataTarget::Customer => self.customer_key.as_deref(),
+            MetadataTarget::Invoice => self.invoice_key.as_deref(),
+        }
+    }
+
+    fn key_slot(&mut self, target: MetadataTarget) -> &mut Option<String> {
+        match target {
+            MetadataTarget::Customer => &mut self.customer_key,
+            MetadataTarget::Invoice => &mut self.invoice_key,
+        }
+    }
+}
+
+/// The values of one host record, by field. An absent field has no value; an empty
+/// value counts as absent (Stripe reads `""` as "delete this key").
+///
+/// `Debug` lists the fields only: the values are personal data.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldValues(BTreeMap<Field, String>);
+
+impl FieldValues {
+    /// No values.
+    pub fn new() -> Self {
+        FieldValues::default()
+    }
+
+    /// Sets `field` to `value`, builder style.
+    #[must_use]
+    pub fn with(mut self, field: Field, value: impl Into<String>) -> Self {
+        self.set(field, value);
+        self
+    }
+
+    /// Sets `field` to `value`, returning the previous value.
+    pub fn set(&mut self, field: Field, value: impl Into<String>) -> Option<String> {
+        self.0.insert(field, value.into())
+    }
+
+    /// Sets `field` only when `value` is `Some`, builder style (handy for optional
+    /// host columns).
+    #[must_use]
+    pub fn with_optional(mut self, field: Field, value: Option<impl Into<String>>) -> Self {
+        if let Some(value) = value {
+            self.set(field, value);
+        }
+        self
+    }
+
+    /// Removes `field`'s value.
+    pub fn remove(&mut self, field: Field) -> Option<String> {
+        self.0.remove(&field)
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.0.get(&field).map(String::as_str)
+    }
+
+    /// The fields that have a value, in order.
+    pub fn fields(&self) -> impl Iterator<Item = Field> + '_ {
+        self.0.keys().copied()
+    }
+
+    /// How many fields have a value.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no field has a value.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for FieldValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FieldValues")
+            .field(&self.0.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<V: Into<String>> FromIterator<(Field, V)> for FieldValues {
+    fn from_iter<I: IntoIterator<Item = (Field, V)>>(entries: I) -> Self {
+        FieldValues(
+            entries
+                .into_iter()
+                .map(|(field, value)| (field, value.into()))
+                .collect(),
+        )
+    }
+}
+
+/// The practice's rules for turning host fields into Stripe metadata.
+///
+/// Start from a preset ([`MetadataPolicy::hero_compatible`] or
+/// [`MetadataPolicy::minimal`]) and edit it; [`MetadataPolicy::validate`] checks the
+/// result, and [`MetadataPolicy::render`] validates again before producing anything,
+/// so an invalid policy never sends a half-built map.
+///
+/// Serialising a policy leaves out the practice secret: set it again with
+/// [`MetadataPolicy::pseudonym_secret`] after loading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataPolicy {
+    #[serde(default)]
+    rules: BTreeMap<Field, FieldRule>,
+    #[serde(default)]
+    overlong: OverlongValue,
+    #[serde(skip)]
+    secret: Option<PracticeSecret>,
+}
+
+/// The keys of [`MetadataPolicy::hero_compatible`], as `(field, customer key, invoice key)`.
+///
+/// Customer keys drop the `patient_` prefix because the customer *is* the patient;
+/// invoice keys keep it because an invoice's customer may be an organisation paying
+/// for the patient. Host ids use the same key on both objects so one search finds both.
+const HERO_KEYS: [(Field, Option<&str>, Option<&str>); 15] = [
+    (Field::PatientFirstName, Some("first_name"), None),
+    (Field::PatientLastName, Some("last_name"), None),
+    (Field::PatientName, Some("full_name"), Some("patient_name")),
+    (Field::PatientDateOfBirth, Some("date_of_birth"), None),
+    (Field::PatientGender, Some("gender"), Some("patient_gender")),
+    (Field::PatientMobile, Some("mobile"), Some("patient_mobile")),
+    (Field::PatientEmail, None, Some("patient_email")),
+    (
+        Field::PatientPostcode,
+        Some("postcode"),
+        Some("patient_postcode"),
+    ),
+    (
+        Field::RegisteredPractitioner,
+        Some("registered_practitioner"),
+        Some("registered_practitioner"),
+    ),
+    (
+        Field::AppointmentLocation,
+        None,
+        Some("appointment_location"),
+    ),
+    (
+        Field::AppointmentPractitioner,
+        None,
+        Some("appointment_practitioner"),
+    ),
+    (
+        Field::BillingAndCollection,
+        None,
+        Some("billing_and_collection"),
+    ),
+    (
+        Field::HostPatientId,
+        Some("host_patient_id"),
+        Some("host_patient_id"),
+    ),
+    (
+        Field::HostPayerId,
+        Some("host_payer_id"),
+        Some("host_payer_id"),
+    ),
+    (Field::HostInvoiceId, None, Some("host_invoice_id")),
+];
+
+impl Default for MetadataPolicy {
+    /// Deny by default: [`MetadataPolicy::minimal`].
+    fn default() -> Self {
+        MetadataPolicy::minimal()
+    }
+}
+
+impl MetadataPolicy {
+    /// The field list of the reference practice-management product, every field sent
+    /// as is.
+    ///
+    /// | field | customer key | invoice key |
+    /// |---|---|---|
+    /// | patient_first_name | `first_name` | |
+    /// | patient_last_name | `last_name` | |
+    /// | patient_name | `full_name` | `patient_name` |
+    /// | patient_date_of_birth | `date_of_birth` | |
+    /// | patient_gender | `gender` | `patient_gender` |
+    /// | patient_mobile | `mobile` | `patient_mobile` |
+    /// | patient_email | | `patient_email` |
+    /// | patient_postcode | `postcode` | `patient_postcode` |
+    /// | registered_practitioner | `registered_practitioner` | `registered_practitioner` |
+    /// | appointment_location | | `appointment_location` |
+    /// | appointment_practitioner | | `appointment_practitioner` |
+    /// | billing_and_collection | | `billing_and_collection` |
+    /// | host_patient_id | `host_patient_id` | `host_patient_id` |
+    /// | host_payer_id | `host_payer_id` | `host_payer_id` |
+    /// | host_invoice_id | | `host_invoice_id` |
+    pub fn hero_compatible() -> Self {
+        let rules = HERO_KEYS
+            .into_iter()
+            .map(|(field, customer_key, invoice_key)| {
+                let rule = FieldRule {
+                    enabled: true,
+                    customer_key: customer_key.map(str::to_owned),
+                    invoice_key: invoice_key.map(str::to_owned),
+                    transform: Transform::AsIs,
+                };
+                (field, rule)
+            })
+            .collect();
+        MetadataPolicy {
+            rules,
+            overlong: OverlongValue::Error,
+            secret: None,
+        }
+    }
+
+    /// Deny by default: only the host ids are sent. Every other field keeps its
+    /// [`hero_compatible`](MetadataPolicy::hero_compatible) key, switched off, so
+    /// [`with`](MetadataPolicy::with) can switch it on and
+    /// [`diff_managed`](super::diff_managed) deletes it where an earlier policy wrote it.
+    pub fn minimal() -> Self {
+        let mut policy = MetadataPolicy::hero_compatible();
+        for (field, rule) in &mut policy.rules {
+            rule.enabled = field.is_host_id();
+        }
+        policy
+    }
+
+    /// Switches `field` off; its keys stay known so the next sync deletes them.
+    #[must_use]
+    pub fn without(mut self, field: Field) -> Self {
+        self.rule_mut(field).enabled = false;
+        self
+    }
+
+    /// Switches every named field off (names as in configuration lists such as
+    /// `["patient_gender", "patient_date_of_birth"]`).
+    ///
+    /// # Errors
+    /// [`MetadataError::UnknownField`] for the first name that is not a field; the
+    /// policy is not changed in that case.
+    pub fn without_all<I, S>(self, names: I) -> Result<Self, MetadataError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let fields = names
+            .into_iter()
+            .map(|name| name.as_ref().parse::<Field>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(fields.into_iter().fold(self, MetadataPolicy::without))
+    }
+
+    /// Switches `field` on. It is sent to every target it has a key for.
+    #[must_use]
+    pub fn with(mut self, field: Field) -> Self {
+        self.rule_mut(field).enabled = true;
+        self
+    }
+
+    /// Sends `field` to `target` under `key` (replacing any earlier key there). The
+    /// key is checked by [`validate`](MetadataPolicy::validate) and before rendering.
+    ///
+    /// Renaming a key makes the old key unknown to the policy: a sync with
+    /// [`diff_managed`](super::diff_managed) will no longer delete it.
+    #[must_use]
+    pub fn key(mut self, field: Field, target: MetadataTarget, key: impl Into<String>) -> Self {
+        *self.rule_mut(field).key_slot(target) = Some(key.into());
+        self
+    }
+
+    /// Stops sending `field` to `target` and forgets its key there.
+    #[must_use]
+    pub fn without_key(mut self, field: Field, target: MetadataTarget) -> Self {
+        *self.rule_mut(field).key_slot(target) = None;
+        self
+    }
+
+    /// Sets how `field`'s value is transformed before it is sent.
+    #[must_use]
+    pub fn transform(mut self, field: Field, transform: Transform) -> Self {
+        self.rule_mut(field).transform = transform;
+        self
+    }
+
+    /// Sets the practice secret used by [`Transform::Pseudonym`].
+    #[must_use]
+    pub fn pseudonym_secret(mut self, secret: PracticeSecret) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
+    /// Sets what happens to values longer than Stripe's 500 characters.
+    #[must_use]
+    pub fn overlong(mut self, overlong: OverlongValue) -> Self {
+        self.overlong = overlong;
+        self
+    }
+
+    /// The over-long value policy in force.
+    pub fn overlong_value(&self) -> OverlongValue {
+        self.overlong
+    }
+
+    /// Whether a practice secret is set.
+    pub fn has_pseudonym_secret(&self) -> bool {
+        self.secret.is_some()
+    }
+
+    /// The rule for `field`, if the policy knows the field.
+    pub fn rule(&self, field: Field) -> Option<&FieldRule> {
+        self.rules.get(&field)
+    }
+
+    /// Whether `field` is switched on.
+    pub fn is_enabled(&self, field: Field) -> bool {
+        self.rules.get(&field).is_some_and(|rule| rule.enabled)
+    }
+
+    /// The key `field` is written under on `target`, whether or not it is switched on.
+    pub fn key_for(&self, field: Field, target: MetadataTarget) -> Option<&str> {
+        self.rules.get(&field).and_then(|rule| rule.key(target))
+    }
+
+    /// The fields switched on, in field order.
+    pub fn enabled_fields(&self) -> Vec<Field> {
+        Field::ALL
+            .into_iter()
+            .filter(|field| self.is_enabled(*field))
+            .collect()
+    }
+
+    /// The fields switched off, in field order (fields the policy has no rule for
+    /// count as off).
+    pub fn disabled_fields(&self) -> Vec<Field> {
+        Field::ALL
+            .into_iter()
+            .filter(|field| !self.is_enabled(*field))
+            .collect()
+    }
+
+    /// Every key the policy manages on `target`, switched on or off: the keys a sync
+    /// may set or delete there.
+    pub fn managed_keys(&self, target: MetadataTarget) -> BTreeSet<&str> {
+        self.rules
+            .values()
+            .filter_map(|rule| rule.key(target))
+            .collect()
+    }
+
+    /// Whether `key` is managed by the policy on any target.
+    pub fn manages_key(&self, key: &str) -> bool {
+        self.rules.values().any(|rule| {
+            MetadataTarget::ALL
+                .into_iter()
+                .any(|target| rule.key(target) == Some(key))
+        })
+    }
+
+    /// The pseudonym the policy would send for `value` of `field`, so the host can
+    /// search Stripe for a pseudonymised record.
+    ///
+    /// # Errors
+    /// [`MetadataError::MissingSecret`] when no practice secret is set.
+    pub fn pseudonym(&self, field: Field, value: &str) -> Result<String, MetadataError> {
+        self.secret
+            .as_ref()
+            .ok_or(MetadataError::MissingSecret { field })?
+            .pseudonym(field, value)
+    }
+
+    /// Checks the policy: every key (switched on or off) is non-empty, at most 40
+    /// characters and free of `[`/`]`, and unique on its target; every
+    /// [`Transform::Generalise`] is on a field that has a generalisation; every
+    /// switched-on [`Transform::Pseudonym`] has a practice secret to use.
+    ///
+    /// # Errors
+    /// The first problem found, in field order, as a [`MetadataError`].
+    pub fn validate(&self) -> Result<(), MetadataError> {
+        let mut seen: BTreeSet<(MetadataTarget, &str)> = BTreeSet::new();
+        for (field, rule) in &self.rules {
+            for target in MetadataTarget::ALL {
+                if let Some(key) = rule.key(target) {
+                    check_key(EntryOrigin::Field(*field), key)?;
+                    if !seen.insert((target, key)) {
+                        return Err(MetadataError::DuplicateKey {
+                            target,
+                            key: key.to_owned(),
+                        });
+                    }
+                }
+            }
+            match rule.transform {
+                Transform::Generalise if !field.is_generalisable() => {
+                    return Err(MetadataError::NoGeneralisation { field: *field });
+                }
+                Transform::Pseudonym if rule.enabled && self.secret.is_none() => {
+                    return Err(MetadataError::MissingSecret { field: *field });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The metadata for one Stripe object: every switched-on field that has a key on
+    /// `target` and a non-empty value, transformed, in key order.
+    ///
+    /// # Errors
+    /// As [`render_with`](MetadataPolicy::render_with).
+    pub fn render(
+        &self,
+        target: MetadataTarget,
+        values: &FieldValues,
+    ) -> Result<MetadataMap, MetadataError> {
+        self.render_with(target, values, &MetadataMap::new())
+    }
+
+    /// Like [`render`](MetadataPolicy::render), plus the caller's `extra` entries (for
+    /// example line-level or host-specific keys) under the same rules. Extra entries
+    /// with an empty value are left out. Keep health details out of extras: Stripe
+    /// asks that no sensitive data go into metadata.
+    ///
+    /// # Errors
+    /// - the policy is invalid (see [`validate`](MetadataPolicy::validate));
+    /// - an extra key is invalid or too long, or is one the policy manages on `target`
+    ///   ([`MetadataError::DuplicateKey`]: a switched-off field cannot come back as an
+    ///   extra);
+    /// - a generalised value has an unrecognised shape;
+    /// - a value is over 500 characters and the policy says [`OverlongValue::Error`];
+    /// - more than 50 keys in all.
+    ///
+    /// Errors name the field or extra entry and the key, never the value.
+    pub fn render_with(
+        &self,
+        target: MetadataTarget,
+        values: &FieldValues,
+        extra: &MetadataMap,
+    ) -> Result<MetadataMap, MetadataError> {
+        self.validate()?;
+        let mut rendered = MetadataMap::new();
+        for (field, rule) in &self.rules {
+            let Some(key) = rule.key(target).filter(|_| rule.enabled) else {
+                continue;
+            };
+            let Some(raw) = values.get(*field).filter(|raw| !raw.is_empty()) else {
+                continue;
+            };
+            let value = match rule.transform {
+                Transform::AsIs => raw.to_owned(),
+                Transform::Pseudonym => self.pseudonym(*field, raw)?,
+                Transform::Generalise => generalise(*field, raw)?,
+            };
+            if let Some(value) = self.fit_value(EntryOrigin::Field(*field), key, value)? {
+                rendered.insert(key, value);
+            }
+        }
+        let managed = self.managed_keys(target);
+        for (key, value) in extra {
+            check_key(EntryOrigin::Other, key)?;
+            if managed.contains(key.as_str()) {
+                return Err(MetadataError::DuplicateKey {
+                    target,
+                    key: key.clone(),
+                });
+            }
+            if let Some(value) = self.fit_value(EntryOrigin::Other, key, value.clone())? {
+                rendered.insert(key.clone(), value);
+            }
+        }
+        if rendered.len() > MAX_KEYS {
+            return Err(MetadataError::TooManyKeys {
+                target,
+                count: rendered.len(),
+            });
+        }
+        Ok(rendered)
+    }
+
+    /// Applies the over-long policy; `None` when the value is empty (nothing to send).
+    fn fit_value(
+        &self,
+        origin: EntryOrigin,
+        key: &str,
+        value: String,
+    ) -> Result<Option<String>, MetadataError> {
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let length = value.chars().count();
+        if length <= MAX_VALUE_CHARS {
+            return Ok(Some(value));
+        }
+        match self.overlong {
+            OverlongValue::Error => Err(MetadataError::ValueTooLong {
+                origin,
+                key: key.to_owned(),
+                length,
+            }),
+            OverlongValue::Truncate => Ok(Some(value.chars().take(MAX_VALUE_CHARS).collect())),
+        }
+    }
+
+    fn rule_mut(&mut self, field: Field) -> &mut FieldRule {
+        self.rules.entry(field).or_default()
+    }
+}
