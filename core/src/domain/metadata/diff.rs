@@ -120,3 +120,83 @@ impl fmt::Debug for MetadataDiff {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::metadata::Field;
+
+    fn map(entries: &[(&str, &str)]) -> MetadataMap {
+        entries.iter().copied().collect()
+    }
+
+    #[test]
+    fn diff_sets_changes_and_deletes_missing_keys() {
+        let old = map(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let new = map(&[("a", "1"), ("b", "20"), ("d", "4")]);
+        let update = diff(&old, &new);
+        assert_eq!(
+            update.as_map(),
+            map(&[("b", "20"), ("c", ""), ("d", "4")]).as_map()
+        );
+        assert_eq!(update.apply(&old), new);
+        assert_eq!(update.deletions().collect::<Vec<_>>(), ["c"]);
+        assert_eq!(update.sets().collect::<Vec<_>>(), [("b", "20"), ("d", "4")]);
+    }
+
+    #[test]
+    fn identical_maps_need_no_update() {
+        let old = map(&[("a", "1")]);
+        assert!(diff(&old, &old).is_empty());
+        assert!(diff(&MetadataMap::new(), &MetadataMap::new()).is_empty());
+    }
+
+    #[test]
+    fn empty_value_in_new_counts_as_absent() {
+        let old = map(&[("a", "1")]);
+        let new = map(&[("a", ""), ("b", "")]);
+        let update = diff(&old, &new);
+        assert_eq!(update.as_map(), map(&[("a", "")]).as_map());
+        assert!(update.apply(&old).is_empty());
+    }
+
+    #[test]
+    fn managed_diff_leaves_foreign_keys_alone() {
+        let policy = MetadataPolicy::hero_compatible().without(Field::PatientGender);
+        let old = map(&[
+            ("patient_gender", "male"),
+            ("crm_contact", "C-9"),
+            ("patient_name", "J"),
+        ]);
+        let new = map(&[("patient_name", "John")]);
+        let update = diff_managed(&old, &new, &policy);
+        assert_eq!(
+            update.as_map(),
+            map(&[("patient_gender", ""), ("patient_name", "John")]).as_map()
+        );
+        assert_eq!(update.apply(&old).get("crm_contact"), Some("C-9"));
+    }
+
+    #[test]
+    fn form_pairs_use_the_prefix_and_bracketed_keys() {
+        let update = diff(&map(&[("gender", "male")]), &map(&[("full_name", "John")]));
+        assert_eq!(
+            update.to_form_pairs("metadata"),
+            [
+                ("metadata[full_name]".to_owned(), "John".to_owned()),
+                ("metadata[gender]".to_owned(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_lists_keys_not_values() {
+        let update = diff(
+            &map(&[("gender", "male")]),
+            &map(&[("full_name", "John Deer")]),
+        );
+        let shown = format!("{update:?}");
+        assert!(shown.contains("full_name") && shown.contains("gender"));
+        assert!(!shown.contains("John"), "{shown}");
+    }
+}

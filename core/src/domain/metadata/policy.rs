@@ -546,3 +546,544 @@ impl MetadataPolicy {
         self.rules.entry(field).or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::metadata::{PSEUDONYM_PREFIX, diff_managed};
+
+    fn john() -> FieldValues {
+        FieldValues::new()
+            .with(Field::PatientFirstName, "John")
+            .with(Field::PatientLastName, "Deer")
+            .with(Field::PatientName, "John Deer")
+            .with(Field::PatientDateOfBirth, "1971-03-02")
+            .with(Field::PatientGender, "male")
+            .with(Field::PatientMobile, "+447700900101")
+            .with(Field::PatientEmail, "john.deer@example.com")
+            .with(Field::PatientPostcode, "BS1 4DJ")
+            .with(Field::RegisteredPractitioner, "Dr Amara Okafor")
+            .with(Field::AppointmentLocation, "Harbour Street Clinic")
+            .with(Field::AppointmentPractitioner, "Dr Amara Okafor")
+            .with(Field::BillingAndCollection, "self_pay")
+            .with(Field::HostPatientId, "P-1001")
+            .with(Field::HostPayerId, "P-1001")
+            .with(Field::HostInvoiceId, "INV-1")
+    }
+
+    fn secret() -> PracticeSecret {
+        PracticeSecret::new("harbour-health-practice-secret").unwrap()
+    }
+
+    fn keys(map: &MetadataMap) -> Vec<&str> {
+        map.keys().collect()
+    }
+
+    #[test]
+    fn hero_compatible_customer_keys_are_the_documented_ones() {
+        let map = MetadataPolicy::hero_compatible()
+            .render(MetadataTarget::Customer, &john())
+            .unwrap();
+        assert_eq!(
+            keys(&map),
+            [
+                "date_of_birth",
+                "first_name",
+                "full_name",
+                "gender",
+                "host_patient_id",
+                "host_payer_id",
+                "last_name",
+                "mobile",
+                "postcode",
+                "registered_practitioner",
+            ]
+        );
+        assert_eq!(map.get("full_name"), Some("John Deer"));
+        assert_eq!(map.get("date_of_birth"), Some("1971-03-02"));
+    }
+
+    #[test]
+    fn hero_compatible_invoice_keys_are_the_documented_ones() {
+        let map = MetadataPolicy::hero_compatible()
+            .render(MetadataTarget::Invoice, &john())
+            .unwrap();
+        assert_eq!(
+            keys(&map),
+            [
+                "appointment_location",
+                "appointment_practitioner",
+                "billing_and_collection",
+                "host_invoice_id",
+                "host_patient_id",
+                "host_payer_id",
+                "patient_email",
+                "patient_gender",
+                "patient_mobile",
+                "patient_name",
+                "patient_postcode",
+                "registered_practitioner",
+            ]
+        );
+        assert_eq!(map.get("patient_gender"), Some("male"));
+        assert_eq!(
+            map.get("appointment_location"),
+            Some("Harbour Street Clinic")
+        );
+    }
+
+    #[test]
+    fn hero_compatible_is_valid_and_sends_every_field() {
+        let policy = MetadataPolicy::hero_compatible();
+        policy.validate().unwrap();
+        assert_eq!(policy.enabled_fields(), Field::ALL);
+        assert!(policy.disabled_fields().is_empty());
+    }
+
+    #[test]
+    fn minimal_sends_only_host_ids() {
+        let policy = MetadataPolicy::minimal();
+        assert_eq!(
+            policy.enabled_fields(),
+            [
+                Field::HostPatientId,
+                Field::HostPayerId,
+                Field::HostInvoiceId
+            ]
+        );
+        let customer = policy.render(MetadataTarget::Customer, &john()).unwrap();
+        assert_eq!(keys(&customer), ["host_patient_id", "host_payer_id"]);
+        let invoice = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        assert_eq!(
+            keys(&invoice),
+            ["host_invoice_id", "host_patient_id", "host_payer_id"]
+        );
+        assert_eq!(MetadataPolicy::default(), policy);
+    }
+
+    #[test]
+    fn minimal_still_knows_hero_keys_so_it_can_delete_them() {
+        let minimal = MetadataPolicy::minimal();
+        assert!(minimal.manages_key("gender"));
+        assert!(minimal.manages_key("patient_gender"));
+        let held = MetadataPolicy::hero_compatible()
+            .render(MetadataTarget::Invoice, &john())
+            .unwrap();
+        let wanted = minimal.render(MetadataTarget::Invoice, &john()).unwrap();
+        let update = diff_managed(&held, &wanted, &minimal);
+        assert_eq!(update.apply(&held), wanted);
+        assert_eq!(update.sets().count(), 0);
+        assert_eq!(update.deletions().count(), held.len() - wanted.len());
+    }
+
+    #[test]
+    fn with_switches_a_field_back_on() {
+        let policy = MetadataPolicy::minimal().with(Field::PatientName);
+        let invoice = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        assert_eq!(invoice.get("patient_name"), Some("John Deer"));
+        let customer = policy.render(MetadataTarget::Customer, &john()).unwrap();
+        assert_eq!(customer.get("full_name"), Some("John Deer"));
+    }
+
+    #[test]
+    fn switching_gender_off_deletes_it_on_both_targets() {
+        let before = MetadataPolicy::hero_compatible();
+        let after = before.clone().without(Field::PatientGender);
+        assert_eq!(after.disabled_fields(), [Field::PatientGender]);
+        for (target, key) in [
+            (MetadataTarget::Customer, "gender"),
+            (MetadataTarget::Invoice, "patient_gender"),
+        ] {
+            let held = before.render(target, &john()).unwrap();
+            let wanted = after.render(target, &john()).unwrap();
+            assert!(!wanted.contains_key(key));
+            let update = diff_managed(&held, &wanted, &after);
+            assert_eq!(update.get(key), Some(""), "{target}");
+            assert_eq!(update.len(), 1, "{target}");
+            assert_eq!(
+                update.to_form_pairs("metadata"),
+                [(format!("metadata[{key}]"), String::new())]
+            );
+        }
+    }
+
+    #[test]
+    fn without_all_reads_a_configuration_list() {
+        let policy = MetadataPolicy::hero_compatible()
+            .without_all(["patient_gender", "patient_date_of_birth"])
+            .unwrap();
+        assert_eq!(
+            policy.disabled_fields(),
+            [Field::PatientDateOfBirth, Field::PatientGender]
+        );
+        let error = MetadataPolicy::hero_compatible()
+            .without_all(["patient_gender", "patient_shoe_size"])
+            .unwrap_err();
+        assert_eq!(
+            error,
+            MetadataError::UnknownField {
+                name: "patient_shoe_size".into()
+            }
+        );
+        assert_eq!(error.code(), "metadata_unknown_field");
+    }
+
+    #[test]
+    fn key_moves_a_field_and_without_key_drops_a_target() {
+        let policy = MetadataPolicy::hero_compatible()
+            .key(
+                Field::PatientEmail,
+                MetadataTarget::Customer,
+                "email_address",
+            )
+            .key(Field::PatientName, MetadataTarget::Invoice, "patient")
+            .without_key(Field::PatientGender, MetadataTarget::Customer);
+        let customer = policy.render(MetadataTarget::Customer, &john()).unwrap();
+        assert_eq!(customer.get("email_address"), Some("john.deer@example.com"));
+        assert!(!customer.contains_key("gender"));
+        let invoice = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        assert_eq!(invoice.get("patient"), Some("John Deer"));
+        assert!(!invoice.contains_key("patient_name"));
+        assert_eq!(invoice.get("patient_gender"), Some("male"));
+    }
+
+    #[test]
+    fn invalid_keys_are_refused_by_validate_and_render() {
+        let cases = [
+            ("", "metadata_key_invalid"),
+            ("patient[name]", "metadata_key_invalid"),
+            (
+                "a_key_that_is_far_too_long_for_stripe_to_keep",
+                "metadata_key_too_long",
+            ),
+            ("patient_email", "metadata_duplicate_key"),
+        ];
+        for (key, code) in cases {
+            let policy = MetadataPolicy::hero_compatible().key(
+                Field::PatientName,
+                MetadataTarget::Invoice,
+                key,
+            );
+            assert_eq!(policy.validate().unwrap_err().code(), code, "{key}");
+            assert_eq!(
+                policy
+                    .render(MetadataTarget::Customer, &john())
+                    .unwrap_err()
+                    .code(),
+                code,
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_errors_name_the_field() {
+        let error = MetadataPolicy::hero_compatible()
+            .key(Field::PatientMobile, MetadataTarget::Customer, "mobile[0]")
+            .validate()
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            MetadataError::KeyInvalid {
+                origin: EntryOrigin::Field(Field::PatientMobile),
+                ..
+            }
+        ));
+        assert!(error.to_string().contains("patient_mobile"));
+    }
+
+    #[test]
+    fn pseudonym_needs_a_secret() {
+        let policy =
+            MetadataPolicy::hero_compatible().transform(Field::HostPatientId, Transform::Pseudonym);
+        assert_eq!(
+            policy.validate().unwrap_err(),
+            MetadataError::MissingSecret {
+                field: Field::HostPatientId
+            }
+        );
+        assert_eq!(
+            policy.validate().unwrap_err().code(),
+            "metadata_missing_secret"
+        );
+        assert!(
+            policy
+                .clone()
+                .without(Field::HostPatientId)
+                .validate()
+                .is_ok()
+        );
+        assert!(policy.pseudonym_secret(secret()).validate().is_ok());
+    }
+
+    #[test]
+    fn pseudonymised_field_renders_the_same_pseudonym_on_both_targets() {
+        let policy = MetadataPolicy::hero_compatible()
+            .transform(Field::HostPatientId, Transform::Pseudonym)
+            .pseudonym_secret(secret());
+        let customer = policy.render(MetadataTarget::Customer, &john()).unwrap();
+        let invoice = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        let pseudonym = customer.get("host_patient_id").unwrap();
+        assert!(pseudonym.starts_with(PSEUDONYM_PREFIX));
+        assert_ne!(pseudonym, "P-1001");
+        assert_eq!(invoice.get("host_patient_id"), Some(pseudonym));
+        assert_eq!(
+            policy.pseudonym(Field::HostPatientId, "P-1001").unwrap(),
+            pseudonym
+        );
+        // The payer id is not pseudonymised and still carries the raw id.
+        assert_eq!(customer.get("host_payer_id"), Some("P-1001"));
+    }
+
+    #[test]
+    fn pseudonym_changes_with_the_secret() {
+        let other = PracticeSecret::new("riverside-clinic-practice-secret").unwrap();
+        let render = |secret: PracticeSecret| {
+            MetadataPolicy::hero_compatible()
+                .transform(Field::PatientMobile, Transform::Pseudonym)
+                .pseudonym_secret(secret)
+                .render(MetadataTarget::Customer, &john())
+                .unwrap()
+                .get("mobile")
+                .map(str::to_owned)
+        };
+        assert_eq!(render(secret()), render(secret()));
+        assert_ne!(render(secret()), render(other));
+    }
+
+    #[test]
+    fn generalised_fields_render_coarse_values() {
+        let policy = MetadataPolicy::hero_compatible()
+            .transform(Field::PatientDateOfBirth, Transform::Generalise)
+            .transform(Field::PatientPostcode, Transform::Generalise);
+        let customer = policy.render(MetadataTarget::Customer, &john()).unwrap();
+        assert_eq!(customer.get("date_of_birth"), Some("1971"));
+        assert_eq!(customer.get("postcode"), Some("BS1"));
+        let invoice = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        assert_eq!(invoice.get("patient_postcode"), Some("BS1"));
+    }
+
+    #[test]
+    fn generalising_a_field_without_generalisation_is_refused_at_validation() {
+        let policy =
+            MetadataPolicy::hero_compatible().transform(Field::PatientName, Transform::Generalise);
+        assert_eq!(
+            policy.validate().unwrap_err(),
+            MetadataError::NoGeneralisation {
+                field: Field::PatientName
+            }
+        );
+        // Even switched off: the configuration itself is wrong.
+        let off = policy.without(Field::PatientName);
+        assert_eq!(
+            off.validate().unwrap_err().code(),
+            "metadata_no_generalisation"
+        );
+    }
+
+    #[test]
+    fn unrecognised_date_of_birth_is_refused_not_sent_raw() {
+        let policy = MetadataPolicy::hero_compatible()
+            .transform(Field::PatientDateOfBirth, Transform::Generalise);
+        let values = john().with(Field::PatientDateOfBirth, "02/03/1971");
+        let error = policy
+            .render(MetadataTarget::Customer, &values)
+            .unwrap_err();
+        assert_eq!(error.code(), "metadata_value_not_generalisable");
+        assert!(!error.to_string().contains("1971"));
+    }
+
+    #[test]
+    fn empty_and_absent_values_are_omitted() {
+        let values = FieldValues::new()
+            .with(Field::PatientName, "")
+            .with(Field::HostPatientId, "P-1001");
+        let map = MetadataPolicy::hero_compatible()
+            .render(MetadataTarget::Invoice, &values)
+            .unwrap();
+        assert_eq!(keys(&map), ["host_patient_id"]);
+    }
+
+    #[test]
+    fn over_long_value_is_an_error_naming_field_and_key() {
+        let long_name = "é".repeat(MAX_VALUE_CHARS + 1);
+        let values = john().with(Field::PatientName, long_name.clone());
+        let error = MetadataPolicy::hero_compatible()
+            .render(MetadataTarget::Invoice, &values)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            MetadataError::ValueTooLong {
+                origin: EntryOrigin::Field(Field::PatientName),
+                key: "patient_name".into(),
+                length: MAX_VALUE_CHARS + 1,
+            }
+        );
+        assert_eq!(error.code(), "metadata_value_too_long");
+        let message = error.to_string();
+        assert!(
+            message.contains("patient_name") && !message.contains('é'),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn exactly_500_characters_is_accepted() {
+        let values = john().with(Field::PatientName, "ß".repeat(MAX_VALUE_CHARS));
+        let map = MetadataPolicy::hero_compatible()
+            .render(MetadataTarget::Invoice, &values)
+            .unwrap();
+        assert_eq!(
+            map.get("patient_name").unwrap().chars().count(),
+            MAX_VALUE_CHARS
+        );
+    }
+
+    #[test]
+    fn truncate_mode_cuts_at_500_characters_on_a_char_boundary() {
+        // Multi-byte characters straddle byte 500, so a byte cut would split one.
+        let long_name: String = "aé🦀".repeat(300);
+        let values = john().with(Field::PatientName, long_name.clone());
+        let policy = MetadataPolicy::hero_compatible().overlong(OverlongValue::Truncate);
+        let map = policy.render(MetadataTarget::Invoice, &values).unwrap();
+        let cut = map.get("patient_name").unwrap();
+        assert_eq!(cut.chars().count(), MAX_VALUE_CHARS);
+        assert!(long_name.starts_with(cut));
+        assert_eq!(
+            cut.chars().last(),
+            long_name.chars().nth(MAX_VALUE_CHARS - 1)
+        );
+    }
+
+    #[test]
+    fn extra_entries_are_rendered_and_checked() {
+        let policy = MetadataPolicy::minimal();
+        let extra = MetadataMap::new()
+            .with("line_count", "2")
+            .with("empty_is_left_out", "");
+        let map = policy
+            .render_with(MetadataTarget::Invoice, &john(), &extra)
+            .unwrap();
+        assert_eq!(map.get("line_count"), Some("2"));
+        assert!(!map.contains_key("empty_is_left_out"));
+
+        let bracket = MetadataMap::new().with("line[0]", "x");
+        let error = policy
+            .render_with(MetadataTarget::Invoice, &john(), &bracket)
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            MetadataError::KeyInvalid {
+                origin: EntryOrigin::Other,
+                ..
+            }
+        ));
+
+        let long = MetadataMap::new().with("note", "x".repeat(MAX_VALUE_CHARS + 1));
+        let error = policy
+            .render_with(MetadataTarget::Invoice, &john(), &long)
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            MetadataError::ValueTooLong {
+                origin: EntryOrigin::Other,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_extra_cannot_bring_back_a_switched_off_field() {
+        let policy = MetadataPolicy::hero_compatible().without(Field::PatientGender);
+        let extra = MetadataMap::new().with("patient_gender", "male");
+        let error = policy
+            .render_with(MetadataTarget::Invoice, &john(), &extra)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            MetadataError::DuplicateKey {
+                target: MetadataTarget::Invoice,
+                key: "patient_gender".into()
+            }
+        );
+    }
+
+    #[test]
+    fn more_than_50_keys_is_refused() {
+        let policy = MetadataPolicy::hero_compatible();
+        let invoice_fields = policy
+            .render(MetadataTarget::Invoice, &john())
+            .unwrap()
+            .len();
+        let fits: MetadataMap = (0..MAX_KEYS - invoice_fields)
+            .map(|i| (format!("extra_{i}"), "v"))
+            .collect();
+        let map = policy
+            .render_with(MetadataTarget::Invoice, &john(), &fits)
+            .unwrap();
+        assert_eq!(map.len(), MAX_KEYS);
+        let over = fits.with("one_too_many", "v");
+        let error = policy
+            .render_with(MetadataTarget::Invoice, &john(), &over)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            MetadataError::TooManyKeys {
+                target: MetadataTarget::Invoice,
+                count: MAX_KEYS + 1
+            }
+        );
+    }
+
+    #[test]
+    fn field_values_debug_hides_values() {
+        let shown = format!("{:?}", john());
+        assert!(shown.contains("PatientName"));
+        assert!(
+            !shown.contains("Deer") && !shown.contains("P-1001"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn policy_debug_and_serialisation_never_contain_the_secret() {
+        let policy = MetadataPolicy::hero_compatible().pseudonym_secret(secret());
+        let debug = format!("{policy:?}");
+        let json = serde_json::to_string(&policy).unwrap();
+        for shown in [&debug, &json] {
+            assert!(!shown.contains("harbour-health"), "{shown}");
+        }
+        assert!(policy.has_pseudonym_secret());
+        let back: MetadataPolicy = serde_json::from_str(&json).unwrap();
+        assert!(!back.has_pseudonym_secret());
+        assert_eq!(back.pseudonym_secret(secret()), policy);
+    }
+
+    #[test]
+    fn policy_serialises_with_snake_case_names() {
+        let policy = MetadataPolicy::minimal()
+            .transform(Field::PatientPostcode, Transform::Generalise)
+            .overlong(OverlongValue::Truncate);
+        let json = serde_json::to_value(&policy).unwrap();
+        assert_eq!(json["overlong"], "truncate");
+        assert_eq!(json["rules"]["patient_postcode"]["transform"], "generalise");
+        assert_eq!(json["rules"]["patient_gender"]["enabled"], false);
+        assert_eq!(
+            json["rules"]["patient_gender"]["invoice_key"],
+            "patient_gender"
+        );
+        let back: MetadataPolicy = serde_json::from_value(json).unwrap();
+        assert_eq!(back, policy);
+    }
+
+    #[test]
+    fn render_is_deterministic() {
+        let policy = MetadataPolicy::hero_compatible();
+        let first = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        let second = policy.render(MetadataTarget::Invoice, &john()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&first).unwrap(),
+            serde_json::to_string(&second).unwrap()
+        );
+    }
+}

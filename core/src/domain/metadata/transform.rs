@@ -151,12 +151,12 @@ pub fn generalise(field: Field, value: &str) -> Result<String, MetadataError> {
         Field::PatientDateOfBirth => {
             birth_year(value).ok_or(MetadataError::ValueNotGeneralisable {
                 field,
-                expected: "an ISO date starting with a four-digit year, such as 1971-03-02",
+                expected: "an ISO date YYYY-MM-DD or a four-digit year",
             })
         }
         Field::PatientPostcode => outward_code(value).ok_or(MetadataError::ValueNotGeneralisable {
             field,
-            expected: "a postcode with an outward code, such as BS1 4DJ or a numeric code",
+            expected: "a postcode with an outward code (A9 9AA, A99AA) or a numeric code of 3 or more digits",
         }),
         _ => Err(MetadataError::NoGeneralisation { field }),
     }
