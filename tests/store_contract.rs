@@ -5,6 +5,10 @@
 //! A host implementing `SyncStore` on its own database can copy the `checks` module and
 //! run it against its store.
 
+// The checks are plain async functions shared by generated tests, outside the reach of
+// clippy's `allow-unwrap-in-tests`; a panic there is a failed test, as intended.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -62,7 +66,10 @@ fn mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirror {
         invoice_pdf: Some(format!("https://pay.stripe.com/invoice/{host}/pdf")),
         due_date: Some(created + 86_400 * 14),
         created,
-        metadata: metadata(&[("ehr_patient_id", "P-42"), ("appointment_location", "Leeds")]),
+        metadata: metadata(&[
+            ("ehr_patient_id", "P-42"),
+            ("appointment_location", "Leeds"),
+        ]),
         paid_outside: Some(OutsidePayment {
             method: String::from("cheque"),
             reference: Some(String::from("CHQ-000123")),
@@ -195,7 +202,9 @@ mod checks {
             .await
             .unwrap_err();
         assert_eq!(error.code(), "store_conflict");
-        assert!(matches!(error, StoreError::Conflict { ref stripe_id, .. } if stripe_id == "cus_A"));
+        assert!(
+            matches!(error, StoreError::Conflict { ref stripe_id, .. } if stripe_id == "cus_A")
+        );
         assert_eq!(
             store
                 .customer_link(None, PartyKind::Patient, "2")
@@ -345,7 +354,13 @@ mod checks {
             Some("ORG-7")
         );
         assert_eq!(store.invoice_mirror(None, "INV-1").await.unwrap(), None);
-        assert!(store.invoice_mirror(ACCOUNT, "INV-1").await.unwrap().is_some());
+        assert!(
+            store
+                .invoice_mirror(ACCOUNT, "INV-1")
+                .await
+                .unwrap()
+                .is_some()
+        );
         assert!(
             store
                 .query_invoice_mirrors(&MirrorQuery::for_account(None))
@@ -443,7 +458,11 @@ mod checks {
         store.put_invoice_mirror(&full).await.unwrap();
         store.put_invoice_mirror(&draft).await.unwrap();
         assert_eq!(
-            store.invoice_mirror(ACCOUNT, "INV-1").await.unwrap().as_ref(),
+            store
+                .invoice_mirror(ACCOUNT, "INV-1")
+                .await
+                .unwrap()
+                .as_ref(),
             Some(&full)
         );
         assert_eq!(
@@ -491,11 +510,7 @@ mod checks {
             .put_invoice_mirror(&mirror(None, "INV-8", 5))
             .await
             .unwrap();
-        let found = store
-            .invoice_mirror(None, "INV-9")
-            .await
-            .unwrap()
-            .unwrap();
+        let found = store.invoice_mirror(None, "INV-9").await.unwrap().unwrap();
         assert_eq!(
             found.status,
             InvoiceStatus::Unknown(String::from("payment_pending"))
@@ -671,7 +686,12 @@ mod checks {
         // A late `invoice.finalized` merged into the stale read loses the race.
         let mut stale = open.clone();
         stale.stripe_updated_at = 200;
-        assert!(!store.swap_invoice_mirror(Some(&open), &stale).await.unwrap());
+        assert!(
+            !store
+                .swap_invoice_mirror(Some(&open), &stale)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.invoice_mirror(None, "INV-1").await.unwrap().as_ref(),
             Some(&paid)
@@ -736,7 +756,11 @@ mod checks {
         let started = checkpoint(None, "INV-1");
         store.put_raise_checkpoint(&started).await.unwrap();
         assert_eq!(
-            store.raise_checkpoint(None, "INV-1").await.unwrap().as_ref(),
+            store
+                .raise_checkpoint(None, "INV-1")
+                .await
+                .unwrap()
+                .as_ref(),
             Some(&started)
         );
 
@@ -759,7 +783,11 @@ mod checks {
         };
         store.put_raise_checkpoint(&progressed).await.unwrap();
         assert_eq!(
-            store.raise_checkpoint(None, "INV-1").await.unwrap().as_ref(),
+            store
+                .raise_checkpoint(None, "INV-1")
+                .await
+                .unwrap()
+                .as_ref(),
             Some(&progressed)
         );
 
@@ -853,7 +881,10 @@ fn debug_output_hides_metadata_values_and_invoice_links() {
     let link = customer(None, PartyKind::Patient, "42", "cus_P42");
     let shown = format!("{link:?}");
     assert!(shown.contains("patient_first_name"), "{shown}");
-    assert!(!shown.contains("Ada") && !shown.contains("N1 9GU"), "{shown}");
+    assert!(
+        !shown.contains("Ada") && !shown.contains("N1 9GU"),
+        "{shown}"
+    );
 
     let invoice = mirror(None, "INV-1", 100);
     let shown = format!("{invoice:?}");
@@ -986,7 +1017,10 @@ mod sqlite {
             store.put_invoice_link(&link).await.unwrap();
             store.put_invoice_mirror(&invoice).await.unwrap();
             store.put_raise_checkpoint(&progress).await.unwrap();
-            store.set_default_payer(ACCOUNT, "42", "ORG-7").await.unwrap();
+            store
+                .set_default_payer(ACCOUNT, "42", "ORG-7")
+                .await
+                .unwrap();
             assert!(store.mark_event_processed(ACCOUNT, "evt_1").await.unwrap());
         }
 
@@ -1038,7 +1072,10 @@ mod sqlite {
         let second = SqliteStore::open(&file.path).unwrap();
         assert!(first.mark_event_processed(None, "evt_1").await.unwrap());
         assert!(!second.mark_event_processed(None, "evt_1").await.unwrap());
-        second.set_default_payer(None, "P-1", "ORG-1").await.unwrap();
+        second
+            .set_default_payer(None, "P-1", "ORG-1")
+            .await
+            .unwrap();
         assert_eq!(
             first.default_payer(None, "P-1").await.unwrap().as_deref(),
             Some("ORG-1")
@@ -1119,7 +1156,11 @@ mod sqlite {
         assert!(
             matches!(
                 error,
-                StoreError::Corrupt { table: "customer_links", field: "party_kind", .. }
+                StoreError::Corrupt {
+                    table: "customer_links",
+                    field: "party_kind",
+                    ..
+                }
             ),
             "{error:?}"
         );

@@ -1,6 +1,6 @@
 //! [`MemoryStore`]: the default [`SyncStore`], held in process memory. It forgets
 //! everything when the process ends, so it suits tests, demos and hosts that rebuild
-//! state on start; production hosts use [`super::SqliteStore`] or their own database.
+//! state on start; production hosts use `SqliteStore` (feature `sqlite`) or their own database.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    CustomerLink, InvoiceLink, InvoiceMirror, MirrorQuery, PartyKind, RaiseCheckpoint,
-    StoreError, SyncStore, account_field, account_key,
+    CustomerLink, InvoiceLink, InvoiceMirror, MirrorQuery, PartyKind, RaiseCheckpoint, StoreError,
+    SyncStore, account_field, account_key,
 };
 
 /// `(account, host or Stripe id)`.
@@ -103,11 +103,7 @@ impl SyncStore for MemoryStore {
         let mut link = link.clone();
         link.account = record_account(&link.account);
         let account = account_key(link.account.as_deref()).to_owned();
-        let party = (
-            account.clone(),
-            link.party_kind,
-            link.host_party_id.clone(),
-        );
+        let party = (account.clone(), link.party_kind, link.host_party_id.clone());
         let stripe_key = (account, link.stripe_customer_id.clone());
         let mut state = self.lock();
         if let Some(owner) = state.customers_by_stripe_id.get(&stripe_key)
@@ -315,9 +311,7 @@ impl SyncStore for MemoryStore {
             .cloned()
             .collect();
         drop(state);
-        found.sort_by(|a, b| {
-            (a.created, &a.host_invoice_id).cmp(&(b.created, &b.host_invoice_id))
-        });
+        found.sort_by(|a, b| (a.created, &a.host_invoice_id).cmp(&(b.created, &b.host_invoice_id)));
         if let Some(limit) = query.limit {
             found.truncate(limit);
         }

@@ -14,7 +14,7 @@
 //! An empty account id (`Some("")`) is treated as the platform account.
 //!
 //! billbridge ships [`MemoryStore`] (the default) and, with feature `sqlite`,
-//! [`SqliteStore`]; a host can implement [`SyncStore`] on its own database. Every
+//! `SqliteStore`; a host can implement [`SyncStore`] on its own database. Every
 //! implementation must pass the same contract (`tests/store_contract.rs`).
 
 use std::collections::BTreeMap;
@@ -326,7 +326,10 @@ impl MirrorQuery {
         if self.created_before.is_some_and(|t| mirror.created >= t) {
             return false;
         }
-        if self.changed_since.is_some_and(|t| mirror.stripe_updated_at < t) {
+        if self
+            .changed_since
+            .is_some_and(|t| mirror.stripe_updated_at < t)
+        {
             return false;
         }
         if self

@@ -15,9 +15,8 @@ use rusqlite::types::{FromSql, Value};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MetadataMap, MirrorQuery,
-    OutsidePayment, PartyKind, RaiseCheckpoint, StoreError, SyncStore, account_field,
-    account_key,
+    AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MetadataMap, MirrorQuery, OutsidePayment,
+    PartyKind, RaiseCheckpoint, StoreError, SyncStore, account_field, account_key,
 };
 use crate::domain::status::InvoiceStatus;
 
@@ -281,7 +280,9 @@ impl<'a, 'row> RowReader<'a, 'row> {
     }
 
     fn get<T: FromSql>(&self, field: &'static str) -> Result<T, StoreError> {
-        self.row.get(field).map_err(|error| self.corrupt(field, error))
+        self.row
+            .get(field)
+            .map_err(|error| self.corrupt(field, error))
     }
 
     fn json<T: serde::de::DeserializeOwned>(&self, field: &'static str) -> Result<T, StoreError> {
@@ -317,7 +318,10 @@ impl<'a, 'row> RowReader<'a, 'row> {
     }
 }
 
-fn json_text<T: serde::Serialize>(operation: &'static str, value: &T) -> Result<String, StoreError> {
+fn json_text<T: serde::Serialize>(
+    operation: &'static str,
+    value: &T,
+) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::backend(operation, error))
 }
 
