@@ -1,6 +1,7 @@
 //! [`MemoryStore`]: the default [`SyncStore`], held in process memory. It forgets
 //! everything when the process ends, so it suits tests, demos and hosts that rebuild
-//! state on start; production hosts use `SqliteStore` (feature `sqlite`) or their own database.
+//! state on start; production hosts use `SqliteStore` (feature `sqlite`) or their own
+//! database.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
