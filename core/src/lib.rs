@@ -6,12 +6,15 @@
 //!
 //! Module map:
 //! - [`domain`]: pure domain logic (no I/O, no async).
+//! - [`sync`]: the host ↔ Stripe relationship: [`sync::store::SyncStore`] and its
+//!   in-memory and SQLite implementations.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
 //!   typed client, webhooks.
 //! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.
 
 pub mod domain;
 pub mod stripe;
+pub mod sync;
 
 #[cfg(feature = "mock")]
 pub mod mock;
