@@ -11,7 +11,10 @@
 //! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.
 
 pub mod domain;
+pub mod error;
 pub mod stripe;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+
+pub use error::{Error, ErrorCategory};

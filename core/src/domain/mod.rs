@@ -2,4 +2,6 @@
 //! policy, catalogue and billing rates, and the offline ledger. Nothing here performs
 //! I/O or needs an async runtime.
 
+pub mod balance;
+pub mod money;
 pub mod status;
