@@ -4,7 +4,12 @@
 
 use thiserror::Error as ThisError;
 
+use crate::domain::catalogue::CatalogueError;
+use crate::domain::date::DateError;
+use crate::domain::invoice::InvoiceError;
+use crate::domain::ledger::LedgerError;
 use crate::domain::money::MoneyError;
+use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
 
 /// The coarse kind of an error: what a caller can act on differently.
@@ -56,9 +61,24 @@ pub enum Error {
     /// Money: parsing, currency, arithmetic, Stripe amount limits.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// Calendar dates.
+    #[error(transparent)]
+    Date(#[from] DateError),
+    /// Patients, organisations and their host ids.
+    #[error(transparent)]
+    Party(#[from] PartyError),
+    /// Invoice drafts and lines.
+    #[error(transparent)]
+    Invoice(#[from] InvoiceError),
     /// An invoice action that its status does not allow.
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
+    /// Catalogue, billing rates and services.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    /// The offline ledger.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 impl Error {
@@ -66,7 +86,12 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Money(inner) => inner.code(),
+            Error::Date(inner) => inner.code(),
+            Error::Party(inner) => inner.code(),
+            Error::Invoice(inner) => inner.code(),
             Error::IllegalTransition(inner) => inner.code(),
+            Error::Catalogue(inner) => inner.code(),
+            Error::Ledger(inner) => inner.code(),
         }
     }
 
@@ -74,7 +99,12 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Error::Money(inner) => inner.category(),
+            Error::Date(inner) => inner.category(),
+            Error::Party(inner) => inner.category(),
+            Error::Invoice(inner) => inner.category(),
             Error::IllegalTransition(inner) => inner.category(),
+            Error::Catalogue(inner) => inner.category(),
+            Error::Ledger(inner) => inner.category(),
         }
     }
 }

@@ -3,5 +3,10 @@
 //! I/O or needs an async runtime.
 
 pub mod balance;
+pub mod catalogue;
+pub mod date;
+pub mod invoice;
+pub mod ledger;
 pub mod money;
+pub mod party;
 pub mod status;
