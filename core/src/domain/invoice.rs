@@ -414,10 +414,10 @@ impl InvoiceLine {
         self.unit_amount.stripe_amount().map_err(line_error)?;
         let amount = self.amount().map_err(line_error)?;
         amount.stripe_amount().map_err(line_error)?;
-        if let Some(ServiceDate::Period { start, end }) = self.service_date {
-            if end < start {
-                return Err(InvoiceError::InvalidPeriod { line });
-            }
+        if let Some(ServiceDate::Period { start, end }) = self.service_date
+            && end < start
+        {
+            return Err(InvoiceError::InvalidPeriod { line });
         }
         check_metadata(line, &self.metadata)?;
         Ok(amount)
