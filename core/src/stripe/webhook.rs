@@ -7,7 +7,10 @@ use sha2::Sha256;
 /// The `Stripe-Signature` header value Stripe would send for `payload` signed with
 /// `secret` (the whole `whsec_…` string) at unix time `timestamp`: `t=…,v1=…`.
 pub fn signature_header(secret: &str, timestamp: i64, payload: &[u8]) -> String {
-    format!("t={timestamp},v1={}", signature_hex(secret, timestamp, payload))
+    format!(
+        "t={timestamp},v1={}",
+        signature_hex(secret, timestamp, payload)
+    )
 }
 
 /// Lowercase hex HMAC-SHA256 of `"{timestamp}.{payload}"` keyed with `secret`.
