@@ -125,7 +125,9 @@ impl ApiErrorClass {
 }
 
 /// An error response from Stripe (any non-2xx status).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the length of Stripe's message, not its text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
@@ -214,6 +216,28 @@ impl fmt::Display for ApiError {
             write!(f, " (request {request_id})")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("class", &self.class)
+            .field("error_type", &self.error_type)
+            .field("code", &self.code)
+            .field(
+                "message",
+                &self
+                    .message
+                    .as_ref()
+                    .map(|message| format!("[{} characters]", message.chars().count())),
+            )
+            .field("param", &self.param)
+            .field("decline_code", &self.decline_code)
+            .field("doc_url", &self.doc_url)
+            .field("request_id", &self.request_id)
+            .finish()
     }
 }
 

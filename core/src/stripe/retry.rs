@@ -156,6 +156,13 @@ pub trait Sleeper: Send + Sync {
     async fn sleep(&self, duration: Duration);
 }
 
+#[async_trait]
+impl<T: Sleeper + ?Sized> Sleeper for std::sync::Arc<T> {
+    async fn sleep(&self, duration: Duration) {
+        (**self).sleep(duration).await;
+    }
+}
+
 /// Sleeps on tokio's timer (feature `runtime`); needs a tokio runtime with time enabled.
 #[cfg(feature = "runtime")]
 #[derive(Debug, Clone, Copy, Default)]
@@ -173,6 +180,12 @@ impl Sleeper for TokioSleeper {
 pub trait Jitter: Send + Sync {
     /// A sample in `[0, 1]`.
     fn unit(&self) -> f64;
+}
+
+impl<T: Jitter + ?Sized> Jitter for std::sync::Arc<T> {
+    fn unit(&self) -> f64 {
+        (**self).unit()
+    }
 }
 
 /// Jitter from the operating system's random source.

@@ -12,6 +12,25 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+mod balance_transactions;
+mod customers;
+mod invoice_items;
+mod invoices;
+mod prices;
+mod products;
+
+pub use balance_transactions::{BalanceTransactions, CreateBalanceTransaction};
+pub use customers::{AddressParams, CreateCustomer, Customers, ListCustomers, UpdateCustomer};
+pub use invoice_items::{CreateInvoiceItem, InvoiceItemPricing, InvoiceItems};
+pub use invoices::{
+    CreateInvoice, CreatePreview, CustomFieldParams, InvoiceLineParams, Invoices, LinePricing,
+    ListInvoices, MAX_CUSTOM_FIELDS, MAX_LINES_PER_INVOICE, PayInvoice,
+    PendingInvoiceItemsBehavior, PreviewItemParams, ProductRef, UpdateInvoice,
+};
+pub use prices::{CreatePrice, ListPrices, Prices};
+pub use products::{CreateProduct, Products};
+
+use super::form::{Form, FormValue};
 use super::error::{ApiError, ApiErrorClass, ApiErrorType, DecodeError, InputError, StripeError};
 use super::retry::{AttemptOutcome, Jitter, RandomJitter, RetryDecision, RetryPolicy, Sleeper};
 use super::transport::{Method, StripeRequest, StripeResponse, Transport};
@@ -25,6 +44,60 @@ pub const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
 /// Pages a pager walks before giving up with [`StripeError::PageCapExceeded`]
 /// (1,000 pages of 100 = 100,000 objects).
 pub const DEFAULT_MAX_PAGES: u32 = 1000;
+
+/// Metadata in parameters: ordered key → value pairs. In an update an empty value
+/// removes that key; keys not listed stay as they are.
+pub type MetadataParams = Vec<(String, String)>;
+
+/// A unix-seconds range filter (`created[gte]=…&created[lt]=…`); unset bounds are omitted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Strictly after.
+    pub gt: Option<i64>,
+    /// At or after.
+    pub gte: Option<i64>,
+    /// Strictly before.
+    pub lt: Option<i64>,
+    /// At or before.
+    pub lte: Option<i64>,
+}
+
+impl TimeRange {
+    /// `[start, end)`: at or after `start`, strictly before `end`.
+    pub fn between(start: i64, end: i64) -> Self {
+        Self {
+            gte: Some(start),
+            lt: Some(end),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn to_value(self) -> FormValue {
+        FormValue::from(
+            Form::new()
+                .opt_field("gt", self.gt)
+                .opt_field("gte", self.gte)
+                .opt_field("lt", self.lt)
+                .opt_field("lte", self.lte),
+        )
+    }
+}
+
+/// Adds `metadata[k]=v` pairs in order; nothing when empty.
+pub(crate) fn encode_metadata(form: Form, metadata: &MetadataParams) -> Form {
+    form.map(
+        "metadata",
+        metadata.iter().map(|(key, value)| (key.as_str(), value.as_str())),
+    )
+}
+
+/// Checks a page size against Stripe's 1–100.
+pub(crate) fn check_limit(limit: Option<u32>) -> Result<(), InputError> {
+    match limit {
+        Some(limit) if !(1..=100).contains(&limit) => Err(InputError::LimitOutOfRange { limit }),
+        _ => Ok(()),
+    }
+}
 
 /// Per-call settings: which connected account to act on, and the idempotency key of a
 /// write. Defaults to the platform account and a generated key.
@@ -219,6 +292,36 @@ impl StripeClient {
     /// The retry policy of this client.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.inner.retry
+    }
+
+    /// Customer endpoints.
+    pub fn customers(&self) -> Customers<'_> {
+        Customers { client: self }
+    }
+
+    /// Customer balance transaction endpoints.
+    pub fn balance_transactions(&self) -> BalanceTransactions<'_> {
+        BalanceTransactions { client: self }
+    }
+
+    /// Invoice endpoints.
+    pub fn invoices(&self) -> Invoices<'_> {
+        Invoices { client: self }
+    }
+
+    /// Invoice item endpoints.
+    pub fn invoice_items(&self) -> InvoiceItems<'_> {
+        InvoiceItems { client: self }
+    }
+
+    /// Product endpoints.
+    pub fn products(&self) -> Products<'_> {
+        Products { client: self }
+    }
+
+    /// Price endpoints.
+    pub fn prices(&self) -> Prices<'_> {
+        Prices { client: self }
     }
 
     /// The page cap of this client's pagers.
