@@ -3,9 +3,12 @@
 
 pub mod client;
 pub mod error;
+pub mod form;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod key;
+pub mod models;
+pub mod pagination;
 pub mod retry;
 pub mod transport;
 pub mod webhook;
