@@ -2,6 +2,9 @@
 //! server on 127.0.0.1: paths, methods, headers and bodies of every endpoint group,
 //! retries and idempotency keys, error classes, timeouts, decoding and pagination.
 
+// Helpers outside `#[test]` functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -224,7 +227,11 @@ async fn every_request_carries_auth_version_and_user_agent_headers() {
     assert_eq!(header(&request, "stripe-version"), Some(API_VERSION));
     assert_eq!(header(&request, "user-agent"), Some(USER_AGENT));
     assert!(USER_AGENT.starts_with("billbridge/"));
-    assert_eq!(header(&request, "idempotency-key"), None, "GETs carry no key");
+    assert_eq!(
+        header(&request, "idempotency-key"),
+        None,
+        "GETs carry no key"
+    );
     assert_eq!(header(&request, "stripe-account"), None);
 }
 
@@ -245,7 +252,10 @@ async fn context_sets_stripe_account_and_caller_idempotency_key() {
         .unwrap();
     let request = harness.only_request().await;
     assert_eq!(header(&request, "stripe-account"), Some("acct_practice_7"));
-    assert_eq!(header(&request, "idempotency-key"), Some("bb-customer-P1-r3"));
+    assert_eq!(
+        header(&request, "idempotency-key"),
+        Some("bb-customer-P1-r3")
+    );
 }
 
 #[tokio::test]
@@ -534,7 +544,12 @@ async fn invoice_create_sends_every_parameter() {
 async fn invoice_update_can_clear_custom_fields() {
     let harness = Harness::start().await;
     harness
-        .respond("POST", "/v1/invoices/in_1", 200, invoice_json("in_1", "open"))
+        .respond(
+            "POST",
+            "/v1/invoices/in_1",
+            200,
+            invoice_json("in_1", "open"),
+        )
         .await;
     let params = UpdateInvoice {
         footer: Some("New footer".into()),
@@ -723,7 +738,12 @@ async fn invoice_list_sends_filters_and_retrieve_and_lines_use_get() {
         )
         .await;
     harness
-        .respond("GET", "/v1/invoices/in_1", 200, invoice_json("in_1", "open"))
+        .respond(
+            "GET",
+            "/v1/invoices/in_1",
+            200,
+            invoice_json("in_1", "open"),
+        )
         .await;
     harness
         .respond(
@@ -1092,7 +1112,8 @@ async fn rate_limit_backs_off_and_then_succeeds() {
     Mock::given(method("GET"))
         .and(path("/v1/customers/cus_1"))
         .respond_with(
-            ResponseTemplate::new(429).set_body_json(error_json("invalid_request_error", Some("rate_limit"))),
+            ResponseTemplate::new(429)
+                .set_body_json(error_json("invalid_request_error", Some("rate_limit"))),
         )
         .up_to_n_times(2)
         .mount(&harness.server)
@@ -1207,7 +1228,9 @@ async fn a_slow_response_surfaces_as_a_typed_timeout() {
         .await
         .unwrap_err();
     match &error {
-        StripeError::Transport(transport) => assert_eq!(transport.kind, TransportErrorKind::Timeout),
+        StripeError::Transport(transport) => {
+            assert_eq!(transport.kind, TransportErrorKind::Timeout)
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(error.code(), "stripe_timeout");
@@ -1244,7 +1267,10 @@ async fn a_refused_connection_surfaces_as_a_connection_error() {
     assert_eq!(error.code(), "stripe_connection_error");
     let text = format!("{error} {error:?}");
     assert!(!text.contains(KEY_BODY), "{text}");
-    assert!(!text.contains("jane@example.com"), "query values stay out: {text}");
+    assert!(
+        !text.contains("jane@example.com"),
+        "query values stay out: {text}"
+    );
 }
 
 // ---------------------------------------------------------------- error classes
@@ -1252,20 +1278,79 @@ async fn a_refused_connection_surfaces_as_a_connection_error() {
 #[tokio::test]
 async fn each_error_status_maps_to_its_class_and_code() {
     let cases: [(u16, &str, Option<&str>, ApiErrorClass, &str); 9] = [
-        (400, "invalid_request_error", Some("parameter_missing"), ApiErrorClass::InvalidRequest, "stripe_invalid_request"),
-        (400, "idempotency_error", None, ApiErrorClass::Idempotency, "stripe_idempotency_error"),
-        (401, "invalid_request_error", None, ApiErrorClass::Authentication, "stripe_authentication_failed"),
-        (402, "invalid_request_error", None, ApiErrorClass::RequestFailed, "stripe_request_failed"),
-        (403, "invalid_request_error", None, ApiErrorClass::Permission, "stripe_permission_denied"),
-        (404, "invalid_request_error", Some("resource_missing"), ApiErrorClass::InvalidRequest, "stripe_invalid_request"),
-        (409, "invalid_request_error", Some("idempotency_key_in_use"), ApiErrorClass::Conflict, "stripe_conflict"),
-        (429, "invalid_request_error", Some("rate_limit"), ApiErrorClass::RateLimited, "stripe_rate_limited"),
-        (500, "idempotency_error", None, ApiErrorClass::Server, "stripe_server_error"),
+        (
+            400,
+            "invalid_request_error",
+            Some("parameter_missing"),
+            ApiErrorClass::InvalidRequest,
+            "stripe_invalid_request",
+        ),
+        (
+            400,
+            "idempotency_error",
+            None,
+            ApiErrorClass::Idempotency,
+            "stripe_idempotency_error",
+        ),
+        (
+            401,
+            "invalid_request_error",
+            None,
+            ApiErrorClass::Authentication,
+            "stripe_authentication_failed",
+        ),
+        (
+            402,
+            "invalid_request_error",
+            None,
+            ApiErrorClass::RequestFailed,
+            "stripe_request_failed",
+        ),
+        (
+            403,
+            "invalid_request_error",
+            None,
+            ApiErrorClass::Permission,
+            "stripe_permission_denied",
+        ),
+        (
+            404,
+            "invalid_request_error",
+            Some("resource_missing"),
+            ApiErrorClass::InvalidRequest,
+            "stripe_invalid_request",
+        ),
+        (
+            409,
+            "invalid_request_error",
+            Some("idempotency_key_in_use"),
+            ApiErrorClass::Conflict,
+            "stripe_conflict",
+        ),
+        (
+            429,
+            "invalid_request_error",
+            Some("rate_limit"),
+            ApiErrorClass::RateLimited,
+            "stripe_rate_limited",
+        ),
+        (
+            500,
+            "idempotency_error",
+            None,
+            ApiErrorClass::Server,
+            "stripe_server_error",
+        ),
     ];
     for (status, error_type, code, class, billbridge_code) in cases {
         let harness = Harness::with(|builder| builder.retry_policy(RetryPolicy::none())).await;
         harness
-            .respond("GET", "/v1/customers/cus_1", status, error_json(error_type, code))
+            .respond(
+                "GET",
+                "/v1/customers/cus_1",
+                status,
+                error_json(error_type, code),
+            )
             .await;
         let error = harness
             .client
@@ -1281,7 +1366,10 @@ async fn each_error_status_maps_to_its_class_and_code() {
         let api = error.api_error().unwrap();
         assert_eq!(api.param(), Some("customer"));
         assert_eq!(api.message(), Some("No such customer: 'cus_missing'"));
-        assert_eq!(api.error_type.as_ref().map(|t| t.as_str()), Some(error_type));
+        assert_eq!(
+            api.error_type.as_ref().map(|t| t.as_str()),
+            Some(error_type)
+        );
         assert!(!error.to_string().contains("No such customer"));
     }
 }
@@ -1353,7 +1441,11 @@ async fn an_undecodable_success_body_is_a_decode_error() {
     assert_eq!(error.status(), Some(200));
     assert_eq!(error.request_id(), Some("req_test123"));
     assert!(!error.to_string().contains("private@example.com"));
-    assert_eq!(harness.requests().await.len(), 1, "decode errors are not retried");
+    assert_eq!(
+        harness.requests().await.len(),
+        1,
+        "decode errors are not retried"
+    );
 }
 
 // ---------------------------------------------------------------- input checks
@@ -1386,7 +1478,10 @@ async fn invalid_input_is_refused_before_sending() {
             },
             &RequestContext::new(),
         );
-        assert!(matches!(result, Err(StripeError::InvalidRequest(_))), "{limit}");
+        assert!(
+            matches!(result, Err(StripeError::InvalidRequest(_))),
+            "{limit}"
+        );
     }
     let both_due = CreateInvoice {
         days_until_due: Some(30),
@@ -1509,7 +1604,11 @@ async fn customer_search_pager_sends_the_query() {
     let found = harness
         .client
         .customers()
-        .search("metadata['ehr_patient_id']:'P-1'", Some(5), &RequestContext::new())
+        .search(
+            "metadata['ehr_patient_id']:'P-1'",
+            Some(5),
+            &RequestContext::new(),
+        )
         .unwrap()
         .collect_all()
         .await
@@ -1519,7 +1618,10 @@ async fn customer_search_pager_sends_the_query() {
     assert_get(&request, at);
     assert_eq!(
         query_pairs(&request),
-        pairs(&[("query", "metadata['ehr_patient_id']:'P-1'"), ("limit", "5")])
+        pairs(&[
+            ("query", "metadata['ehr_patient_id']:'P-1'"),
+            ("limit", "5")
+        ])
     );
 }
 
@@ -1590,11 +1692,21 @@ async fn the_api_key_never_appears_in_debug_or_errors() {
 async fn the_generic_send_reaches_any_endpoint() {
     let harness = Harness::start().await;
     harness
-        .respond("GET", "/v1/balance", 200, json!({"object": "balance", "livemode": false}))
+        .respond(
+            "GET",
+            "/v1/balance",
+            200,
+            json!({"object": "balance", "livemode": false}),
+        )
         .await;
     let balance: Value = harness
         .client
-        .send(Method::Get, "/v1/balance", Vec::new(), &RequestContext::new())
+        .send(
+            Method::Get,
+            "/v1/balance",
+            Vec::new(),
+            &RequestContext::new(),
+        )
         .await
         .unwrap();
     assert_eq!(balance["object"], "balance");

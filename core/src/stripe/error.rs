@@ -12,50 +12,8 @@ use std::fmt;
 
 use super::transport::{TransportError, TransportErrorKind};
 
-/// Stripe's `error.type`, forward-compatible.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ApiErrorType {
-    /// `api_error`: a problem on Stripe's side.
-    ApiError,
-    /// `card_error`: the card was declined or could not be charged.
-    CardError,
-    /// `idempotency_error`: an idempotency key was reused with different parameters.
-    IdempotencyError,
-    /// `invalid_request_error`: bad parameters or an unknown object.
-    InvalidRequestError,
-    /// A type this version of billbridge does not know, kept verbatim.
-    Unknown(String),
-}
-
-impl ApiErrorType {
-    /// Reads Stripe's string; unknown values are kept in [`ApiErrorType::Unknown`].
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "api_error" => ApiErrorType::ApiError,
-            "card_error" => ApiErrorType::CardError,
-            "idempotency_error" => ApiErrorType::IdempotencyError,
-            "invalid_request_error" => ApiErrorType::InvalidRequestError,
-            other => ApiErrorType::Unknown(other.to_owned()),
-        }
-    }
-
-    /// Stripe's string for this type.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ApiErrorType::ApiError => "api_error",
-            ApiErrorType::CardError => "card_error",
-            ApiErrorType::IdempotencyError => "idempotency_error",
-            ApiErrorType::InvalidRequestError => "invalid_request_error",
-            ApiErrorType::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ApiErrorType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Stripe's `error.type`, forward-compatible (unknown types are kept verbatim).
+pub use super::models::ErrorType as ApiErrorType;
 
 /// What a caller can do about an API error, derived from the HTTP status (and for
 /// 400/402/404/429 from Stripe's type or code), as Stripe's SDKs classify errors.
@@ -494,10 +452,10 @@ mod tests {
 
     #[test]
     fn unknown_error_types_are_kept() {
-        let parsed = ApiErrorType::parse("brand_new_error");
+        let parsed = ApiErrorType::from("brand_new_error");
         assert_eq!(parsed, ApiErrorType::Unknown("brand_new_error".into()));
         assert_eq!(parsed.as_str(), "brand_new_error");
-        assert_eq!(ApiErrorType::parse("card_error"), ApiErrorType::CardError);
+        assert_eq!(ApiErrorType::from("card_error"), ApiErrorType::CardError);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
+use super::form::encode_pairs;
 use super::key::ApiKey;
 use super::transport::{
     Method, StripeRequest, StripeResponse, Transport, TransportError, TransportErrorKind,
@@ -190,35 +191,6 @@ fn header_value(value: &str, name: &'static str) -> Result<HeaderValue, Transpor
     })
 }
 
-/// `application/x-www-form-urlencoded` for already-flattened pairs. Everything but
-/// RFC 3986 unreserved characters is percent-encoded (brackets included; Stripe
-/// accepts both forms).
-pub fn encode_form(pairs: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        percent_encode_into(key, &mut out);
-        out.push('=');
-        percent_encode_into(value, &mut out);
-    }
-    out
-}
-
-fn percent_encode_into(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-    }
-}
-
 fn map_reqwest_error(error: reqwest::Error, request: &StripeRequest) -> TransportError {
     // The URL may carry query parameters (an email in a customer list filter): drop it.
     let error = error.without_url();
@@ -248,11 +220,11 @@ impl Transport for HttpTransport {
                     CONTENT_TYPE,
                     HeaderValue::from_static("application/x-www-form-urlencoded"),
                 )
-                .body(encode_form(&request.params)),
+                .body(encode_pairs(&request.params)),
             Method::Get | Method::Delete => {
                 if !request.params.is_empty() {
                     url.push('?');
-                    url.push_str(&encode_form(&request.params));
+                    url.push_str(&encode_pairs(&request.params));
                 }
                 match request.method {
                     Method::Delete => self.client.delete(&url),
@@ -295,20 +267,6 @@ mod tests {
 
     fn key() -> ApiKey {
         ApiKey::secret("sk_test_httpSecret123").unwrap()
-    }
-
-    #[test]
-    fn form_encoding_escapes_reserved_characters() {
-        let pairs = vec![
-            ("metadata[note]".to_owned(), "a b&c=d/é".to_owned()),
-            ("email".to_owned(), "x+y@example.com".to_owned()),
-            ("empty".to_owned(), String::new()),
-        ];
-        assert_eq!(
-            encode_form(&pairs),
-            "metadata%5Bnote%5D=a%20b%26c%3Dd%2F%C3%A9&email=x%2By%40example.com&empty="
-        );
-        assert_eq!(encode_form(&[]), "");
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! `/v1/customers`: create, update, retrieve, list, search and delete customers.
 
 use super::{
-    MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata,
-    path_id,
+    MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
 };
 use crate::stripe::error::StripeError;
 use crate::stripe::form::{Form, FormValue};
@@ -167,7 +166,12 @@ impl Customers<'_> {
         context: &RequestContext,
     ) -> Result<Customer, StripeError> {
         self.client
-            .send(Method::Post, "/v1/customers", params.to_form().encode(), context)
+            .send(
+                Method::Post,
+                "/v1/customers",
+                params.to_form().encode(),
+                context,
+            )
             .await
     }
 
@@ -193,9 +197,15 @@ impl Customers<'_> {
     /// # Errors
     /// [`StripeError::InvalidRequest`] for a malformed id, then any error of
     /// [`StripeClient::send`] (404 for an unknown id).
-    pub async fn retrieve(&self, id: &str, context: &RequestContext) -> Result<Customer, StripeError> {
+    pub async fn retrieve(
+        &self,
+        id: &str,
+        context: &RequestContext,
+    ) -> Result<Customer, StripeError> {
         let path = format!("/v1/customers/{}", path_id("customer", id)?);
-        self.client.send(Method::Get, &path, Vec::new(), context).await
+        self.client
+            .send(Method::Get, &path, Vec::new(), context)
+            .await
     }
 
     /// `GET /v1/customers`, newest first, as a lazy pager.
@@ -245,6 +255,8 @@ impl Customers<'_> {
     /// [`StripeClient::send`].
     pub async fn delete(&self, id: &str, context: &RequestContext) -> Result<Deleted, StripeError> {
         let path = format!("/v1/customers/{}", path_id("customer", id)?);
-        self.client.send(Method::Delete, &path, Vec::new(), context).await
+        self.client
+            .send(Method::Delete, &path, Vec::new(), context)
+            .await
     }
 }

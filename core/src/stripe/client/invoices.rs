@@ -2,8 +2,7 @@
 //! void, mark uncollectible, delete), listing and search, and previews.
 
 use super::{
-    MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata,
-    path_id,
+    MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
 };
 use crate::stripe::error::{InputError, StripeError};
 use crate::stripe::form::{Form, FormValue};
@@ -147,7 +146,9 @@ impl CreateInvoice {
             .opt_field("currency", self.currency.as_ref())
             .opt_field(
                 "collection_method",
-                self.collection_method.as_ref().map(CollectionMethod::as_str),
+                self.collection_method
+                    .as_ref()
+                    .map(CollectionMethod::as_str),
             )
             .opt_field("days_until_due", self.days_until_due)
             .opt_field("due_date", self.due_date)
@@ -205,7 +206,9 @@ impl UpdateInvoice {
         form = encode_metadata(form, &self.metadata)
             .opt_field(
                 "collection_method",
-                self.collection_method.as_ref().map(CollectionMethod::as_str),
+                self.collection_method
+                    .as_ref()
+                    .map(CollectionMethod::as_str),
             )
             .opt_field("days_until_due", self.days_until_due)
             .opt_field("due_date", self.due_date)
@@ -244,7 +247,9 @@ impl ListInvoices {
         }
         form.opt_field(
             "collection_method",
-            self.collection_method.as_ref().map(CollectionMethod::as_str),
+            self.collection_method
+                .as_ref()
+                .map(CollectionMethod::as_str),
         )
         .opt_field("limit", self.limit)
     }
@@ -301,10 +306,7 @@ impl InvoiceLineParams {
             .opt_field("quantity", self.quantity);
         form = encode_metadata(form, &self.metadata);
         if let Some(period) = &self.period {
-            form = form.map(
-                "period",
-                [("start", period.start), ("end", period.end)],
-            );
+            form = form.map("period", [("start", period.start), ("end", period.end)]);
         }
         match &self.pricing {
             LinePricing::Price(price) => form.map("pricing", [("price", price)]),
@@ -437,7 +439,12 @@ impl Invoices<'_> {
     ) -> Result<Invoice, StripeError> {
         params.validate()?;
         self.client
-            .send(Method::Post, "/v1/invoices", params.to_form().encode(), context)
+            .send(
+                Method::Post,
+                "/v1/invoices",
+                params.to_form().encode(),
+                context,
+            )
             .await
     }
 
@@ -461,9 +468,15 @@ impl Invoices<'_> {
     /// # Errors
     /// [`StripeError::InvalidRequest`] for a malformed id, then any error of
     /// [`StripeClient::send`].
-    pub async fn retrieve(&self, id: &str, context: &RequestContext) -> Result<Invoice, StripeError> {
+    pub async fn retrieve(
+        &self,
+        id: &str,
+        context: &RequestContext,
+    ) -> Result<Invoice, StripeError> {
         let path = invoice_path(id, "")?;
-        self.client.send(Method::Get, &path, Vec::new(), context).await
+        self.client
+            .send(Method::Get, &path, Vec::new(), context)
+            .await
     }
 
     /// `GET /v1/invoices` with filters, newest first, as a pager.
@@ -574,7 +587,9 @@ impl Invoices<'_> {
     /// [`StripeClient::send`].
     pub async fn delete(&self, id: &str, context: &RequestContext) -> Result<Deleted, StripeError> {
         let path = invoice_path(id, "")?;
-        self.client.send(Method::Delete, &path, Vec::new(), context).await
+        self.client
+            .send(Method::Delete, &path, Vec::new(), context)
+            .await
     }
 
     /// `POST /v1/invoices/{id}/add_lines`: drafts only, at most 250 lines.

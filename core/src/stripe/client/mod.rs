@@ -30,8 +30,9 @@ pub use invoices::{
 pub use prices::{CreatePrice, ListPrices, Prices};
 pub use products::{CreateProduct, Products};
 
+use super::error::{ApiError, ApiErrorClass, DecodeError, InputError, StripeError};
 use super::form::{Form, FormValue};
-use super::error::{ApiError, ApiErrorClass, ApiErrorType, DecodeError, InputError, StripeError};
+use super::models::ErrorBody;
 use super::retry::{AttemptOutcome, Jitter, RandomJitter, RetryDecision, RetryPolicy, Sleeper};
 use super::transport::{Method, StripeRequest, StripeResponse, Transport};
 
@@ -87,7 +88,9 @@ impl TimeRange {
 pub(crate) fn encode_metadata(form: Form, metadata: &MetadataParams) -> Form {
     form.map(
         "metadata",
-        metadata.iter().map(|(key, value)| (key.as_str(), value.as_str())),
+        metadata
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
     )
 }
 
@@ -453,24 +456,21 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &StripeResponse) -> Result<T
 fn api_error(response: &StripeResponse) -> ApiError {
     let request_id = response.request_id().map(str::to_owned);
     let mut error = ApiError::from_status(response.status, request_id);
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&response.body) else {
+    let Ok(body) = serde_json::from_slice::<ErrorBody>(&response.body) else {
         return error;
     };
-    let Some(fields) = body.get("error") else {
-        return error;
-    };
-    let text = |name: &str| fields.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-    error.error_type = text("type").map(|value| ApiErrorType::parse(&value));
-    error.code = text("code");
-    error.message = text("message");
-    error.param = text("param");
-    error.decline_code = text("decline_code");
-    error.doc_url = text("doc_url");
+    let fields = body.error;
     error.class = ApiErrorClass::classify(
         response.status,
-        error.error_type.as_ref(),
-        error.code.as_deref(),
+        Some(&fields.error_type),
+        fields.code.as_deref(),
     );
+    error.error_type = Some(fields.error_type);
+    error.code = fields.code;
+    error.message = fields.message;
+    error.param = fields.param;
+    error.decline_code = fields.decline_code;
+    error.doc_url = fields.doc_url;
     error
 }
 

@@ -87,7 +87,12 @@ impl Prices<'_> {
         context: &RequestContext,
     ) -> Result<Price, StripeError> {
         self.client
-            .send(Method::Post, "/v1/prices", params.to_form().encode(), context)
+            .send(
+                Method::Post,
+                "/v1/prices",
+                params.to_form().encode(),
+                context,
+            )
             .await
     }
 
@@ -98,7 +103,9 @@ impl Prices<'_> {
     /// [`StripeClient::send`].
     pub async fn retrieve(&self, id: &str, context: &RequestContext) -> Result<Price, StripeError> {
         let path = format!("/v1/prices/{}", path_id("price", id)?);
-        self.client.send(Method::Get, &path, Vec::new(), context).await
+        self.client
+            .send(Method::Get, &path, Vec::new(), context)
+            .await
     }
 
     /// `GET /v1/prices` with filters (e.g. by lookup key), as a pager.

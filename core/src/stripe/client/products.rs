@@ -54,7 +54,12 @@ impl Products<'_> {
             path_id("product", id)?;
         }
         self.client
-            .send(Method::Post, "/v1/products", params.to_form().encode(), context)
+            .send(
+                Method::Post,
+                "/v1/products",
+                params.to_form().encode(),
+                context,
+            )
             .await
     }
 
@@ -63,8 +68,14 @@ impl Products<'_> {
     /// # Errors
     /// [`StripeError::InvalidRequest`] for a malformed id, then any error of
     /// [`StripeClient::send`].
-    pub async fn retrieve(&self, id: &str, context: &RequestContext) -> Result<Product, StripeError> {
+    pub async fn retrieve(
+        &self,
+        id: &str,
+        context: &RequestContext,
+    ) -> Result<Product, StripeError> {
         let path = format!("/v1/products/{}", path_id("product", id)?);
-        self.client.send(Method::Get, &path, Vec::new(), context).await
+        self.client
+            .send(Method::Get, &path, Vec::new(), context)
+            .await
     }
 }
