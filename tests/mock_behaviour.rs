@@ -1,6 +1,9 @@
 //! MockStripe behaves like Stripe for everything billbridge does, checked through
 //! `Transport::send` with raw form pairs.
 
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod mock_common;
 
 use billbridge::mock::{InvoiceNumbering, MockStripe};
@@ -19,7 +22,12 @@ async fn balance_of(mock: &MockStripe, customer: &str) -> i64 {
 }
 
 async fn transaction_types(mock: &MockStripe, customer: &str) -> Vec<(String, i64, i64)> {
-    let list = get(mock, &format!("/v1/customers/{customer}/balance_transactions"), &[]).await;
+    let list = get(
+        mock,
+        &format!("/v1/customers/{customer}/balance_transactions"),
+        &[],
+    )
+    .await;
     list["data"]
         .as_array()
         .unwrap()
@@ -58,7 +66,12 @@ async fn stripe_example_credit_500_on_1099_leaves_599_due() {
     assert_eq!(open["ending_balance"], 0);
     assert_eq!(open["customer_name"], "Ada");
     assert!(open["number"].as_str().unwrap().ends_with("-0001"));
-    assert!(open["hosted_invoice_url"].as_str().unwrap().starts_with("https://"));
+    assert!(
+        open["hosted_invoice_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
     assert!(open["invoice_pdf"].as_str().unwrap().ends_with("/pdf"));
     assert!(open["status_transitions"]["finalized_at"].is_i64());
     assert_eq!(balance_of(&mock, &cus).await, 0);
@@ -85,7 +98,12 @@ async fn credit_larger_than_total_pays_invoice_and_keeps_the_rest() {
     assert_eq!(balance_of(&mock, &cus).await, -600);
     let events = get(&mock, "/v1/events", &[("type", "invoice.paid")]).await;
     assert_eq!(events["data"].as_array().unwrap().len(), 1);
-    let succeeded = get(&mock, "/v1/events", &[("type", "invoice.payment_succeeded")]).await;
+    let succeeded = get(
+        &mock,
+        "/v1/events",
+        &[("type", "invoice.payment_succeeded")],
+    )
+    .await;
     assert!(succeeded["data"].as_array().unwrap().is_empty());
 }
 
@@ -127,7 +145,12 @@ async fn below_minimum_charge_is_paid_and_moved_to_balance() {
 async fn zero_amount_due_is_paid_at_finalization() {
     let mock = MockStripe::new();
     let cus = customer(&mock, &[]).await;
-    let invoice = post(&mock, "/v1/invoices", &[("customer", &cus), ("currency", "eur")]).await;
+    let invoice = post(
+        &mock,
+        "/v1/invoices",
+        &[("customer", &cus), ("currency", "eur")],
+    )
+    .await;
     let id = invoice["id"].as_str().unwrap();
     let paid = finalize(&mock, id).await;
     assert_eq!(paid["status"], "paid");
@@ -149,7 +172,10 @@ async fn voiding_returns_the_applied_balance() {
     assert!(void["status_transitions"]["voided_at"].is_i64());
     assert_eq!(balance_of(&mock, &cus).await, -500);
     let types = transaction_types(&mock, &cus).await;
-    assert_eq!(types.last().unwrap(), &("unapplied_from_invoice".to_owned(), -500, -500));
+    assert_eq!(
+        types.last().unwrap(),
+        &("unapplied_from_invoice".to_owned(), -500, -500)
+    );
 }
 
 #[tokio::test]
@@ -175,18 +201,34 @@ async fn illegal_transitions_are_refused_with_stripe_codes() {
     )
     .await;
     assert_eq!((status, code(&body)), (400, "invoice_not_editable"));
-    let (status, body) = call(&mock, Method::Post, &format!("/v1/invoices/{invoice}"), &[("currency", "eur")]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Post,
+        &format!("/v1/invoices/{invoice}"),
+        &[("currency", "eur")],
+    )
+    .await;
     assert_eq!((status, code(&body)), (400, "invoice_not_editable"));
     assert_eq!(body["error"]["param"], "currency");
     let (status, body) = call(&mock, Method::Post, &path("finalize"), &[]).await;
     assert_eq!((status, code(&body)), (400, "invoice_unexpected_status"));
-    let (status, body) = call(&mock, Method::Delete, &format!("/v1/invoices/{invoice}"), &[]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Delete,
+        &format!("/v1/invoices/{invoice}"),
+        &[],
+    )
+    .await;
     assert_eq!((status, code(&body)), (400, "invoice_unexpected_status"));
     // Open invoices keep description, footer and metadata editable.
     let updated = post(
         &mock,
         &format!("/v1/invoices/{invoice}"),
-        &[("description", "Thanks"), ("footer", "Practice Ltd"), ("metadata[k]", "v")],
+        &[
+            ("description", "Thanks"),
+            ("footer", "Practice Ltd"),
+            ("metadata[k]", "v"),
+        ],
     )
     .await;
     assert_eq!(updated["description"], "Thanks");
@@ -195,9 +237,19 @@ async fn illegal_transitions_are_refused_with_stripe_codes() {
     assert_eq!(paid["status"], "paid");
     for action in ["pay", "void", "mark_uncollectible"] {
         let (status, body) = call(&mock, Method::Post, &path(action), &[]).await;
-        assert_eq!((status, code(&body)), (400, "invoice_unexpected_status"), "{action} on paid");
+        assert_eq!(
+            (status, code(&body)),
+            (400, "invoice_unexpected_status"),
+            "{action} on paid"
+        );
     }
-    let (status, body) = call(&mock, Method::Post, &format!("/v1/invoices/{invoice}"), &[("description", "x")]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Post,
+        &format!("/v1/invoices/{invoice}"),
+        &[("description", "x")],
+    )
+    .await;
     assert_eq!((status, code(&body)), (400, "invoice_not_editable"));
 }
 
@@ -206,11 +258,22 @@ async fn unknown_ids_and_missing_params_are_stripe_errors() {
     let mock = MockStripe::new();
     let (status, body) = call(&mock, Method::Get, "/v1/invoices/in_missing", &[]).await;
     assert_eq!((status, code(&body)), (404, "resource_missing"));
-    assert!(body["error"]["message"].as_str().unwrap().contains("in_missing"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("in_missing")
+    );
     let (status, body) = call(&mock, Method::Post, "/v1/invoices", &[]).await;
     assert_eq!((status, code(&body)), (400, "parameter_missing"));
     assert_eq!(body["error"]["param"], "customer");
-    let (status, body) = call(&mock, Method::Post, "/v1/invoices", &[("customer", "cus_nope")]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Post,
+        "/v1/invoices",
+        &[("customer", "cus_nope")],
+    )
+    .await;
     assert_eq!((status, code(&body)), (404, "resource_missing"));
     let cus = customer(&mock, &[]).await;
     let (status, body) = call(
@@ -244,7 +307,11 @@ async fn send_invoice_needs_a_future_due_date() {
         &mock,
         Method::Post,
         "/v1/invoices",
-        &[("customer", &cus), ("collection_method", "send_invoice"), ("due_date", &past)],
+        &[
+            ("customer", &cus),
+            ("collection_method", "send_invoice"),
+            ("due_date", &past),
+        ],
     )
     .await;
     assert_eq!(status, 400);
@@ -252,12 +319,26 @@ async fn send_invoice_needs_a_future_due_date() {
     let invoice = post(
         &mock,
         "/v1/invoices",
-        &[("customer", &cus), ("collection_method", "send_invoice"), ("days_until_due", "14")],
+        &[
+            ("customer", &cus),
+            ("collection_method", "send_invoice"),
+            ("days_until_due", "14"),
+        ],
     )
     .await;
     assert_eq!(invoice["due_date"], mock.clock().now() + 14 * 86_400);
     let id = invoice["id"].as_str().unwrap();
-    post(&mock, "/v1/invoiceitems", &[("customer", &cus), ("invoice", id), ("amount", "5000"), ("currency", "usd")]).await;
+    post(
+        &mock,
+        "/v1/invoiceitems",
+        &[
+            ("customer", &cus),
+            ("invoice", id),
+            ("amount", "5000"),
+            ("currency", "usd"),
+        ],
+    )
+    .await;
     mock.clock().advance(3600);
     let open = finalize(&mock, id).await;
     assert_eq!(open["due_date"], mock.clock().now() + 14 * 86_400);
@@ -273,7 +354,13 @@ async fn card_payments_succeed_or_decline_like_test_cards() {
     let invoice = draft_with_line(&mock, &cus, "usd", 1500, 1).await;
     finalize(&mock, &invoice).await;
     let pay = format!("/v1/invoices/{invoice}/pay");
-    let (status, body) = call(&mock, Method::Post, &pay, &[("payment_method", "pm_card_chargeDeclined")]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Post,
+        &pay,
+        &[("payment_method", "pm_card_chargeDeclined")],
+    )
+    .await;
     assert_eq!(status, 402);
     assert_eq!(body["error"]["type"], "card_error");
     assert_eq!(code(&body), "card_declined");
@@ -286,14 +373,23 @@ async fn card_payments_succeed_or_decline_like_test_cards() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["amount_paid"], 1500);
     assert_eq!(paid["amount_remaining"], 0);
-    let succeeded = get(&mock, "/v1/events", &[("type", "invoice.payment_succeeded")]).await;
+    let succeeded = get(
+        &mock,
+        "/v1/events",
+        &[("type", "invoice.payment_succeeded")],
+    )
+    .await;
     assert_eq!(succeeded["data"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn customer_default_payment_method_is_charged() {
     let mock = MockStripe::new();
-    let cus = customer(&mock, &[("invoice_settings[default_payment_method]", "pm_card_visa")]).await;
+    let cus = customer(
+        &mock,
+        &[("invoice_settings[default_payment_method]", "pm_card_visa")],
+    )
+    .await;
     let invoice = draft_with_line(&mock, &cus, "usd", 900, 1).await;
     finalize(&mock, &invoice).await;
     let paid = post(&mock, &format!("/v1/invoices/{invoice}/pay"), &[]).await;
@@ -301,7 +397,13 @@ async fn customer_default_payment_method_is_charged() {
     let bare = customer(&mock, &[]).await;
     let other = draft_with_line(&mock, &bare, "usd", 900, 1).await;
     finalize(&mock, &other).await;
-    let (status, _) = call(&mock, Method::Post, &format!("/v1/invoices/{other}/pay"), &[]).await;
+    let (status, _) = call(
+        &mock,
+        Method::Post,
+        &format!("/v1/invoices/{other}/pay"),
+        &[],
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -311,9 +413,19 @@ async fn uncollectible_can_still_be_paid_or_voided() {
     let cus = customer(&mock, &[]).await;
     let invoice = draft_with_line(&mock, &cus, "usd", 900, 1).await;
     finalize(&mock, &invoice).await;
-    let written_off = post(&mock, &format!("/v1/invoices/{invoice}/mark_uncollectible"), &[]).await;
+    let written_off = post(
+        &mock,
+        &format!("/v1/invoices/{invoice}/mark_uncollectible"),
+        &[],
+    )
+    .await;
     assert_eq!(written_off["status"], "uncollectible");
-    let paid = post(&mock, &format!("/v1/invoices/{invoice}/pay"), &[("paid_out_of_band", "true")]).await;
+    let paid = post(
+        &mock,
+        &format!("/v1/invoices/{invoice}/pay"),
+        &[("paid_out_of_band", "true")],
+    )
+    .await;
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["amount_remaining"], 0);
 }
@@ -333,28 +445,72 @@ async fn metadata_merges_unsets_and_clears() {
     let cleared = post(&mock, &path, &[("metadata", "")]).await;
     assert_eq!(cleared["metadata"], serde_json::json!({}));
     let long_key = "k".repeat(41);
-    let (status, _) = call(&mock, Method::Post, &path, &[(&format!("metadata[{long_key}]"), "v")]).await;
+    let (status, _) = call(
+        &mock,
+        Method::Post,
+        &path,
+        &[(&format!("metadata[{long_key}]"), "v")],
+    )
+    .await;
     assert_eq!(status, 400);
-    let too_many: Vec<(String, String)> = (0..51).map(|n| (format!("metadata[k{n}]"), "v".to_owned())).collect();
-    let pairs: Vec<(&str, &str)> = too_many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let too_many: Vec<(String, String)> = (0..51)
+        .map(|n| (format!("metadata[k{n}]"), "v".to_owned()))
+        .collect();
+    let pairs: Vec<(&str, &str)> = too_many
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let (status, _) = call(&mock, Method::Post, &path, &pairs).await;
     assert_eq!(status, 400);
     // A refused update changes nothing.
-    assert_eq!(get(&mock, &path, &[]).await["metadata"], serde_json::json!({}));
+    assert_eq!(
+        get(&mock, &path, &[]).await["metadata"],
+        serde_json::json!({})
+    );
 }
 
 #[tokio::test]
 async fn search_by_metadata_email_and_status() {
     let mock = MockStripe::new();
-    let ada = customer(&mock, &[("email", "ada@example.com"), ("metadata[ehr_patient_id]", "P-1")]).await;
-    let bob = customer(&mock, &[("email", "bob@example.com"), ("name", "Bob"), ("metadata[ehr_patient_id]", "P-2")]).await;
-    let found = get(&mock, "/v1/customers/search", &[("query", "metadata['ehr_patient_id']:'P-1'")]).await;
+    let ada = customer(
+        &mock,
+        &[
+            ("email", "ada@example.com"),
+            ("metadata[ehr_patient_id]", "P-1"),
+        ],
+    )
+    .await;
+    let bob = customer(
+        &mock,
+        &[
+            ("email", "bob@example.com"),
+            ("name", "Bob"),
+            ("metadata[ehr_patient_id]", "P-2"),
+        ],
+    )
+    .await;
+    let found = get(
+        &mock,
+        "/v1/customers/search",
+        &[("query", "metadata['ehr_patient_id']:'P-1'")],
+    )
+    .await;
     assert_eq!(found["object"], "search_result");
     assert_eq!(found["data"].as_array().unwrap().len(), 1);
     assert_eq!(found["data"][0]["id"], ada.as_str());
-    let either = get(&mock, "/v1/customers/search", &[("query", "email:'ada@example.com' OR name:'Bob'")]).await;
+    let either = get(
+        &mock,
+        "/v1/customers/search",
+        &[("query", "email:'ada@example.com' OR name:'Bob'")],
+    )
+    .await;
     assert_eq!(either["data"].as_array().unwrap().len(), 2);
-    let both = get(&mock, "/v1/customers/search", &[("query", "email:'bob@example.com' AND name:'Bob'")]).await;
+    let both = get(
+        &mock,
+        "/v1/customers/search",
+        &[("query", "email:'bob@example.com' AND name:'Bob'")],
+    )
+    .await;
     assert_eq!(both["data"][0]["id"], bob.as_str());
     let (status, body) = call(
         &mock,
@@ -366,13 +522,23 @@ async fn search_by_metadata_email_and_status() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "query");
     let invoice = draft_with_line(&mock, &ada, "usd", 1000, 1).await;
-    post(&mock, &format!("/v1/invoices/{invoice}"), &[("metadata[visit]", "V-9")]).await;
+    post(
+        &mock,
+        &format!("/v1/invoices/{invoice}"),
+        &[("metadata[visit]", "V-9")],
+    )
+    .await;
     finalize(&mock, &invoice).await;
     let query = format!("customer:'{ada}' AND status:'open' AND metadata['visit']:'V-9'");
     let invoices = get(&mock, "/v1/invoices/search", &[("query", &query)]).await;
     assert_eq!(invoices["data"][0]["id"], invoice.as_str());
     let number = invoices["data"][0]["number"].as_str().unwrap().to_owned();
-    let by_number = get(&mock, "/v1/invoices/search", &[("query", &format!("number:'{number}'"))]).await;
+    let by_number = get(
+        &mock,
+        "/v1/invoices/search",
+        &[("query", &format!("number:'{number}'"))],
+    )
+    .await;
     assert_eq!(by_number["data"].as_array().unwrap().len(), 1);
     let none = get(&mock, "/v1/invoices/search", &[("query", "status:'paid'")]).await;
     assert!(none["data"].as_array().unwrap().is_empty());
@@ -429,7 +595,12 @@ async fn invoice_list_filters_by_customer_status_and_created() {
     assert_eq!(open["data"].as_array().unwrap().len(), 1);
     assert_eq!(open["data"][0]["id"], later.as_str());
     let since = (mock.clock().now() - 50).to_string();
-    let recent = get(&mock, "/v1/invoices", &[("created[gte]", &since), ("customer", &ada)]).await;
+    let recent = get(
+        &mock,
+        "/v1/invoices",
+        &[("created[gte]", &since), ("customer", &ada)],
+    )
+    .await;
     assert_eq!(recent["data"][0]["id"], later.as_str());
     assert_eq!(recent["data"].as_array().unwrap().len(), 1);
     let before = get(&mock, "/v1/invoices", &[("created[lt]", &since)]).await;
@@ -444,7 +615,12 @@ async fn lines_come_from_prices_price_data_and_amounts() {
     let price = post(
         &mock,
         "/v1/prices",
-        &[("currency", "gbp"), ("unit_amount", "4500"), ("product", product_id), ("lookup_key", "follow-up")],
+        &[
+            ("currency", "gbp"),
+            ("unit_amount", "4500"),
+            ("product", product_id),
+            ("lookup_key", "follow-up"),
+        ],
     )
     .await;
     let by_key = get(&mock, "/v1/prices", &[("lookup_keys[]", "follow-up")]).await;
@@ -452,7 +628,12 @@ async fn lines_come_from_prices_price_data_and_amounts() {
     let none = get(&mock, "/v1/prices", &[("lookup_keys[]", "other")]).await;
     assert!(none["data"].as_array().unwrap().is_empty());
     let cus = customer(&mock, &[]).await;
-    let invoice = post(&mock, "/v1/invoices", &[("customer", &cus), ("currency", "gbp")]).await;
+    let invoice = post(
+        &mock,
+        "/v1/invoices",
+        &[("customer", &cus), ("currency", "gbp")],
+    )
+    .await;
     let id = invoice["id"].as_str().unwrap();
     let with_lines = post(
         &mock,
@@ -470,7 +651,12 @@ async fn lines_come_from_prices_price_data_and_amounts() {
     let item = post(
         &mock,
         "/v1/invoiceitems",
-        &[("customer", &cus), ("invoice", id), ("amount", "-500"), ("description", "Discount")],
+        &[
+            ("customer", &cus),
+            ("invoice", id),
+            ("amount", "-500"),
+            ("description", "Discount"),
+        ],
     )
     .await;
     assert_eq!(item["amount"], -500);
@@ -483,15 +669,29 @@ async fn lines_come_from_prices_price_data_and_amounts() {
     assert_eq!(current["total"], 9000 + 3750 - 500);
     // Deleting the credit item takes its line off the draft.
     let item_id = item["id"].as_str().unwrap();
-    let (status, body) = call(&mock, Method::Delete, &format!("/v1/invoiceitems/{item_id}"), &[]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Delete,
+        &format!("/v1/invoiceitems/{item_id}"),
+        &[],
+    )
+    .await;
     assert_eq!((status, body["deleted"].clone()), (200, Value::Bool(true)));
-    assert_eq!(get(&mock, &format!("/v1/invoices/{id}"), &[]).await["total"], 12750);
+    assert_eq!(
+        get(&mock, &format!("/v1/invoices/{id}"), &[]).await["total"],
+        12750
+    );
     // A currency that differs from the invoice is refused.
     let (status, _) = call(
         &mock,
         Method::Post,
         "/v1/invoiceitems",
-        &[("customer", &cus), ("invoice", id), ("amount", "100"), ("currency", "usd")],
+        &[
+            ("customer", &cus),
+            ("invoice", id),
+            ("amount", "100"),
+            ("currency", "usd"),
+        ],
     )
     .await;
     assert_eq!(status, 400);
@@ -501,17 +701,44 @@ async fn lines_come_from_prices_price_data_and_amounts() {
 async fn add_lines_refuses_more_than_250_lines() {
     let mock = MockStripe::new();
     let cus = customer(&mock, &[]).await;
-    let invoice = post(&mock, "/v1/invoices", &[("customer", &cus), ("currency", "usd")]).await;
+    let invoice = post(
+        &mock,
+        "/v1/invoices",
+        &[("customer", &cus), ("currency", "usd")],
+    )
+    .await;
     let id = invoice["id"].as_str().unwrap();
-    let pairs: Vec<(String, String)> = (0..251).map(|n| (format!("lines[{n}][amount]"), "100".to_owned())).collect();
-    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let (status, _) = call(&mock, Method::Post, &format!("/v1/invoices/{id}/add_lines"), &borrowed).await;
+    let pairs: Vec<(String, String)> = (0..251)
+        .map(|n| (format!("lines[{n}][amount]"), "100".to_owned()))
+        .collect();
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _) = call(
+        &mock,
+        Method::Post,
+        &format!("/v1/invoices/{id}/add_lines"),
+        &borrowed,
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, body) = call(&mock, Method::Post, &format!("/v1/invoices/{id}/add_lines"), &borrowed[..250]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Post,
+        &format!("/v1/invoices/{id}/add_lines"),
+        &borrowed[..250],
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["total"], 25_000);
     assert_eq!(body["lines"]["has_more"], true);
-    let page = get(&mock, &format!("/v1/invoices/{id}/lines"), &[("limit", "100")]).await;
+    let page = get(
+        &mock,
+        &format!("/v1/invoices/{id}/lines"),
+        &[("limit", "100")],
+    )
+    .await;
     assert_eq!(page["data"].as_array().unwrap().len(), 100);
 }
 
@@ -520,7 +747,13 @@ async fn deleting_draft_and_customer() {
     let mock = MockStripe::new();
     let cus = customer(&mock, &[]).await;
     let invoice = draft_with_line(&mock, &cus, "usd", 100, 1).await;
-    let (status, body) = call(&mock, Method::Delete, &format!("/v1/invoices/{invoice}"), &[]).await;
+    let (status, body) = call(
+        &mock,
+        Method::Delete,
+        &format!("/v1/invoices/{invoice}"),
+        &[],
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["deleted"], true);
     let (status, _) = call(&mock, Method::Get, &format!("/v1/invoices/{invoice}"), &[]).await;
@@ -529,7 +762,12 @@ async fn deleting_draft_and_customer() {
     assert_eq!((status, body["deleted"].clone()), (200, Value::Bool(true)));
     let deleted = get(&mock, &format!("/v1/customers/{cus}"), &[]).await;
     assert_eq!(deleted["deleted"], true);
-    assert!(get(&mock, "/v1/customers", &[]).await["data"].as_array().unwrap().is_empty());
+    assert!(
+        get(&mock, "/v1/customers", &[]).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let kinds: Vec<String> = get(&mock, "/v1/events", &[("limit", "100")]).await["data"]
         .as_array()
         .unwrap()
@@ -552,7 +790,13 @@ async fn idempotent_replay_conflict_and_errors_replayed() {
     let (_, again, again_response) = send(&mock, &create).await.unwrap();
     assert_eq!(again["id"], first["id"]);
     assert_eq!(again_response.header("idempotent-replayed"), Some("true"));
-    assert_eq!(get(&mock, "/v1/customers", &[]).await["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        get(&mock, "/v1/customers", &[]).await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let mut changed = create.clone();
     changed.params = vec![("name".into(), "Bob".into())];
     let (status, body, _) = send(&mock, &changed).await.unwrap();
@@ -580,7 +824,9 @@ async fn idempotent_replay_conflict_and_errors_replayed() {
 #[tokio::test]
 async fn concurrent_request_with_key_in_flight_gets_409() {
     let mock = MockStripe::new();
-    let pause = mock.faults().pause_next(Some(Method::Post), "/v1/customers");
+    let pause = mock
+        .faults()
+        .pause_next(Some(Method::Post), "/v1/customers");
     let mut create = request(Method::Post, "/v1/customers", &[("name", "Ada")]);
     create.idempotency_key = Some("key-in-flight".into());
     let background = {
@@ -616,8 +862,12 @@ async fn live_keys_and_wrong_keys_get_401() {
 #[tokio::test]
 async fn every_response_has_a_request_id() {
     let mock = MockStripe::new();
-    let (_, _, ok) = send(&mock, &request(Method::Get, "/v1/customers", &[])).await.unwrap();
-    let (_, _, missing) = send(&mock, &request(Method::Get, "/v1/customers/cus_x", &[])).await.unwrap();
+    let (_, _, ok) = send(&mock, &request(Method::Get, "/v1/customers", &[]))
+        .await
+        .unwrap();
+    let (_, _, missing) = send(&mock, &request(Method::Get, "/v1/customers/cus_x", &[]))
+        .await
+        .unwrap();
     for response in [&ok, &missing] {
         assert!(response.request_id().unwrap().starts_with("req_"));
     }
@@ -627,7 +877,11 @@ async fn every_response_has_a_request_id() {
 #[tokio::test]
 async fn connected_accounts_are_isolated() {
     let mock = MockStripe::new();
-    let mut create = request(Method::Post, "/v1/customers", &[("name", "Practice A patient")]);
+    let mut create = request(
+        Method::Post,
+        "/v1/customers",
+        &[("name", "Practice A patient")],
+    );
     create.stripe_account = Some("acct_practice_a".into());
     let (_, created, _) = send(&mock, &create).await.unwrap();
     let id = created["id"].as_str().unwrap();
@@ -651,7 +905,12 @@ async fn same_seed_gives_same_ids_and_other_seed_differs() {
         let cus = customer(mock, &[("name", "Ada")]).await;
         let invoice = draft_with_line(mock, &cus, "usd", 1000, 1).await;
         let open = finalize(mock, &invoice).await;
-        vec![cus, invoice, open["number"].as_str().unwrap().to_owned(), open["lines"]["data"][0]["id"].as_str().unwrap().to_owned()]
+        vec![
+            cus,
+            invoice,
+            open["number"].as_str().unwrap().to_owned(),
+            open["lines"]["data"][0]["id"].as_str().unwrap().to_owned(),
+        ]
     }
     let first = run(&MockStripe::with_seed(42)).await;
     let second = run(&MockStripe::with_seed(42)).await;
@@ -661,18 +920,29 @@ async fn same_seed_gives_same_ids_and_other_seed_differs() {
     assert!(first[0].starts_with("cus_"));
     assert!(first[1].starts_with("in_"));
     assert!(first[3].starts_with("il_"));
-    assert_eq!(MockStripe::with_seed(42).webhook_secret(), MockStripe::with_seed(42).webhook_secret());
+    assert_eq!(
+        MockStripe::with_seed(42).webhook_secret(),
+        MockStripe::with_seed(42).webhook_secret()
+    );
 }
 
 #[tokio::test]
 async fn per_account_numbering_counts_across_customers() {
-    let mock = MockStripe::builder().numbering(InvoiceNumbering::PerAccount).build();
+    let mock = MockStripe::builder()
+        .numbering(InvoiceNumbering::PerAccount)
+        .build();
     let ada = customer(&mock, &[]).await;
     let bob = customer(&mock, &[]).await;
     let first = draft_with_line(&mock, &ada, "usd", 1000, 1).await;
     let second = draft_with_line(&mock, &bob, "usd", 1000, 1).await;
-    let one = finalize(&mock, &first).await["number"].as_str().unwrap().to_owned();
-    let two = finalize(&mock, &second).await["number"].as_str().unwrap().to_owned();
+    let one = finalize(&mock, &first).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let two = finalize(&mock, &second).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(one.ends_with("-0001") && two.ends_with("-0002"));
     assert_eq!(one[..one.len() - 5], two[..two.len() - 5]);
 }
@@ -692,12 +962,23 @@ async fn webhooks_are_signed_and_can_be_duplicated_or_reordered() {
     let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
     assert_eq!(
         types,
-        vec!["customer.created", "invoice.created", "product.created", "invoiceitem.created", "invoice.updated", "invoice.finalized"]
+        vec![
+            "customer.created",
+            "invoice.created",
+            "product.created",
+            "invoiceitem.created",
+            "invoice.updated",
+            "invoice.finalized"
+        ]
     );
     let secret = mock.webhook_secret();
     assert!(secret.starts_with("whsec_"));
     for delivery in &deliveries {
-        let expected = billbridge::stripe::webhook::signature_header(&secret, mock.clock().now(), &delivery.body);
+        let expected = billbridge::stripe::webhook::signature_header(
+            &secret,
+            mock.clock().now(),
+            &delivery.body,
+        );
         assert_eq!(delivery.signature_header, expected);
         let event: Value = serde_json::from_slice(&delivery.body).unwrap();
         assert_eq!(event["id"], delivery.event_id.as_str());
@@ -710,8 +991,16 @@ async fn webhooks_are_signed_and_can_be_duplicated_or_reordered() {
         delay_seconds: 60,
         signature_time: SignatureTime::MockClock,
     });
-    post(&mock, &format!("/v1/invoices/{invoice}/pay"), &[("paid_out_of_band", "true")]).await;
-    assert!(mock.take_webhooks().is_empty(), "delayed until the clock passes");
+    post(
+        &mock,
+        &format!("/v1/invoices/{invoice}/pay"),
+        &[("paid_out_of_band", "true")],
+    )
+    .await;
+    assert!(
+        mock.take_webhooks().is_empty(),
+        "delayed until the clock passes"
+    );
     mock.clock().advance(60);
     let late = mock.take_webhooks();
     assert_eq!(late.len(), 2);
@@ -747,12 +1036,20 @@ async fn finalized_invoice_keeps_customer_details_frozen() {
     let cus = customer(&mock, &[("name", "Ada"), ("email", "ada@example.com")]).await;
     let invoice = draft_with_line(&mock, &cus, "usd", 1000, 1).await;
     finalize(&mock, &invoice).await;
-    post(&mock, &format!("/v1/customers/{cus}"), &[("name", "Ada Lovelace")]).await;
+    post(
+        &mock,
+        &format!("/v1/customers/{cus}"),
+        &[("name", "Ada Lovelace")],
+    )
+    .await;
     let read = get(&mock, &format!("/v1/invoices/{invoice}"), &[]).await;
     assert_eq!(read["customer_name"], "Ada");
     assert_eq!(read["customer_email"], "ada@example.com");
     let draft = draft_with_line(&mock, &cus, "usd", 1000, 1).await;
-    assert_eq!(get(&mock, &format!("/v1/invoices/{draft}"), &[]).await["customer_name"], "Ada Lovelace");
+    assert_eq!(
+        get(&mock, &format!("/v1/invoices/{draft}"), &[]).await["customer_name"],
+        "Ada Lovelace"
+    );
 }
 
 #[tokio::test]
@@ -764,5 +1061,8 @@ async fn request_log_counts_calls() {
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].path, "/v1/customers");
     assert_eq!(log[0].method, Method::Post);
-    assert_eq!(log[1].outcome, billbridge::mock::RequestOutcome::Answered(200));
+    assert_eq!(
+        log[1].outcome,
+        billbridge::mock::RequestOutcome::Answered(200)
+    );
 }

@@ -2,6 +2,9 @@
 //! but response lost" leaves exactly one object that a keyed retry replays, and the
 //! rate limit is measured on the mock clock.
 
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod mock_common;
 
 use std::time::Duration;
@@ -26,8 +29,10 @@ async fn customer_count(mock: &MockStripe) -> usize {
 #[tokio::test]
 async fn rate_limited_and_lock_timeout_are_429_with_codes() {
     let mock = MockStripe::new();
-    mock.faults().next_request_to("/v1/customers", Fault::RateLimited);
-    mock.faults().next_request_to("/v1/customers", Fault::LockTimeout);
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::RateLimited);
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::LockTimeout);
     let (status, body, _) = send(&mock, &create_customer()).await.unwrap();
     assert_eq!((status, code(&body)), (429, "rate_limit"));
     let (status, body, _) = send(&mock, &create_customer()).await.unwrap();
@@ -43,8 +48,10 @@ async fn rate_limited_and_lock_timeout_are_429_with_codes() {
 #[tokio::test]
 async fn server_errors_carry_should_retry_when_asked() {
     let mock = MockStripe::new();
-    mock.faults().next_request_to("/v1/customers", Fault::SERVER_ERROR);
-    mock.faults().next_request_to("/v1/customers", Fault::UNAVAILABLE_RETRY);
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::SERVER_ERROR);
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::UNAVAILABLE_RETRY);
     mock.faults().next_request_to(
         "/v1/customers",
         Fault::ServerError {
@@ -67,8 +74,10 @@ async fn server_errors_carry_should_retry_when_asked() {
 #[tokio::test]
 async fn timeout_and_reset_are_transport_errors_without_effect() {
     let mock = MockStripe::new();
-    mock.faults().next_request_to("/v1/customers", Fault::Timeout);
-    mock.faults().next_request_to("/v1/customers", Fault::ConnectionReset);
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::Timeout);
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::ConnectionReset);
     let error = mock.send(&create_customer()).await.unwrap_err();
     assert_eq!(error.kind, TransportErrorKind::Timeout);
     let error = mock.send(&create_customer()).await.unwrap_err();
@@ -121,14 +130,27 @@ async fn lost_finalization_is_replayed_not_repeated() {
         &format!("/v1/invoices/{invoice}/finalize"),
         Fault::AppliedResponseLost(TransportErrorKind::Connection),
     );
-    let mut finalize = request(Method::Post, &format!("/v1/invoices/{invoice}/finalize"), &[]);
+    let mut finalize = request(
+        Method::Post,
+        &format!("/v1/invoices/{invoice}/finalize"),
+        &[],
+    );
     finalize.idempotency_key = Some("finalize-1".into());
     assert!(mock.send(&finalize).await.is_err());
     let (status, body, _) = send(&mock, &finalize).await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(body["amount_due"], 599);
-    let transactions = get(&mock, &format!("/v1/customers/{cus}/balance_transactions"), &[]).await;
-    assert_eq!(transactions["data"].as_array().unwrap().len(), 2, "credit applied once");
+    let transactions = get(
+        &mock,
+        &format!("/v1/customers/{cus}/balance_transactions"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        transactions["data"].as_array().unwrap().len(),
+        2,
+        "credit applied once"
+    );
 }
 
 #[tokio::test]
@@ -140,16 +162,26 @@ async fn scripted_faults_match_method_path_prefix_and_count() {
     assert_eq!(call(&mock, Method::Get, "/v1/invoices", &[]).await.0, 200);
     let cus = customer(&mock, &[]).await;
     let params = [("customer", cus.as_str())];
-    assert_eq!(call(&mock, Method::Post, "/v1/invoices", &params).await.0, 429);
-    assert_eq!(call(&mock, Method::Post, "/v1/invoices", &params).await.0, 429);
-    assert_eq!(call(&mock, Method::Post, "/v1/invoices", &params).await.0, 200);
+    assert_eq!(
+        call(&mock, Method::Post, "/v1/invoices", &params).await.0,
+        429
+    );
+    assert_eq!(
+        call(&mock, Method::Post, "/v1/invoices", &params).await.0,
+        429
+    );
+    assert_eq!(
+        call(&mock, Method::Post, "/v1/invoices", &params).await.0,
+        200
+    );
 }
 
 #[tokio::test]
 async fn random_faults_are_seeded_and_roughly_at_rate() {
     async fn pattern(seed: u64) -> Vec<u16> {
         let mock = MockStripe::with_seed(seed);
-        mock.faults().random("/v1/customers", Fault::SERVER_ERROR, 0.3);
+        mock.faults()
+            .random("/v1/customers", Fault::SERVER_ERROR, 0.3);
         let mut statuses = Vec::new();
         for _ in 0..200 {
             statuses.push(call(&mock, Method::Get, "/v1/customers", &[]).await.0);
@@ -160,7 +192,10 @@ async fn random_faults_are_seeded_and_roughly_at_rate() {
     assert_eq!(first, pattern(5).await, "same seed, same faults");
     assert_ne!(first, pattern(6).await);
     let failures = first.iter().filter(|status| **status == 500).count();
-    assert!((30..=90).contains(&failures), "about 30% of 200, got {failures}");
+    assert!(
+        (30..=90).contains(&failures),
+        "about 30% of 200, got {failures}"
+    );
 }
 
 #[tokio::test]
@@ -224,6 +259,9 @@ async fn request_log_records_every_outcome() {
     );
     assert!(log[1].replayed);
     assert_eq!(log[1].idempotency_key.as_deref(), Some("create-ada"));
-    let posts = log.iter().filter(|entry| entry.method == Method::Post).count();
+    let posts = log
+        .iter()
+        .filter(|entry| entry.method == Method::Post)
+        .count();
     assert_eq!(posts, 2);
 }

@@ -2,6 +2,9 @@
 //! what MockStripe answers, recursively. Where the mock has `null` (nothing to say, as
 //! Stripe would) or an empty list, the nested keys are not required.
 
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod mock_common;
 
 use billbridge::mock::MockStripe;
@@ -10,7 +13,10 @@ use mock_common::*;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/../tests/data/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../tests/data/fixtures/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
     serde_json::from_str(&text).unwrap()
 }
@@ -49,7 +55,11 @@ async fn objects_carry_every_key_of_stripes_examples() {
     let customer = post(
         &mock,
         "/v1/customers",
-        &[("name", "Ada"), ("address[line1]", "1 Main St"), ("address[country]", "GB")],
+        &[
+            ("name", "Ada"),
+            ("address[line1]", "1 Main St"),
+            ("address[country]", "GB"),
+        ],
     )
     .await;
     assert_shape("customer", &customer);
@@ -61,7 +71,11 @@ async fn objects_carry_every_key_of_stripes_examples() {
     let price = post(
         &mock,
         "/v1/prices",
-        &[("currency", "gbp"), ("unit_amount", "4500"), ("product", product["id"].as_str().unwrap())],
+        &[
+            ("currency", "gbp"),
+            ("unit_amount", "4500"),
+            ("product", product["id"].as_str().unwrap()),
+        ],
     )
     .await;
     assert_shape("price", &price);
@@ -69,7 +83,11 @@ async fn objects_carry_every_key_of_stripes_examples() {
     let item = post(
         &mock,
         "/v1/invoiceitems",
-        &[("customer", cus), ("invoice", &invoice), ("pricing[price]", price["id"].as_str().unwrap())],
+        &[
+            ("customer", cus),
+            ("invoice", &invoice),
+            ("pricing[price]", price["id"].as_str().unwrap()),
+        ],
     )
     .await;
     assert_shape("invoiceitem", &item);
@@ -85,16 +103,40 @@ async fn objects_carry_every_key_of_stripes_examples() {
     assert_shape("event", &event);
     assert!(events["data"][0]["data"]["object"]["object"].is_string());
 
-    let (_, deleted_item) = call(&mock, Method::Delete, &format!("/v1/invoiceitems/{}", item["id"].as_str().unwrap()), &[]).await;
+    let (_, deleted_item) = call(
+        &mock,
+        Method::Delete,
+        &format!("/v1/invoiceitems/{}", item["id"].as_str().unwrap()),
+        &[],
+    )
+    .await;
     // Items of an open invoice cannot be deleted; a pending one can.
     assert_eq!(deleted_item["error"]["code"], "invoice_not_editable");
-    let pending = post(&mock, "/v1/invoiceitems", &[("customer", cus), ("amount", "100"), ("currency", "gbp")]).await;
-    let (_, deleted_item) = call(&mock, Method::Delete, &format!("/v1/invoiceitems/{}", pending["id"].as_str().unwrap()), &[]).await;
+    let pending = post(
+        &mock,
+        "/v1/invoiceitems",
+        &[("customer", cus), ("amount", "100"), ("currency", "gbp")],
+    )
+    .await;
+    let (_, deleted_item) = call(
+        &mock,
+        Method::Delete,
+        &format!("/v1/invoiceitems/{}", pending["id"].as_str().unwrap()),
+        &[],
+    )
+    .await;
     assert_shape("deleted_invoiceitem", &deleted_item);
     let draft = post(&mock, "/v1/invoices", &[("customer", cus)]).await;
-    let (_, deleted_invoice) = call(&mock, Method::Delete, &format!("/v1/invoices/{}", draft["id"].as_str().unwrap()), &[]).await;
+    let (_, deleted_invoice) = call(
+        &mock,
+        Method::Delete,
+        &format!("/v1/invoices/{}", draft["id"].as_str().unwrap()),
+        &[],
+    )
+    .await;
     assert_shape("deleted_invoice", &deleted_invoice);
-    let (_, deleted_customer) = call(&mock, Method::Delete, &format!("/v1/customers/{cus}"), &[]).await;
+    let (_, deleted_customer) =
+        call(&mock, Method::Delete, &format!("/v1/customers/{cus}"), &[]).await;
     assert_shape("deleted_customer", &deleted_customer);
 }
 
@@ -102,9 +144,19 @@ async fn objects_carry_every_key_of_stripes_examples() {
 fn the_comparison_catches_a_missing_nested_key() {
     let expected = serde_json::json!({"a": {"b": 1, "c": [ {"d": 1} ]}});
     let mut missing = Vec::new();
-    missing_keys(&expected, &serde_json::json!({"a": {"b": 2, "c": [ {} ]}}), "x", &mut missing);
+    missing_keys(
+        &expected,
+        &serde_json::json!({"a": {"b": 2, "c": [ {} ]}}),
+        "x",
+        &mut missing,
+    );
     assert_eq!(missing, vec!["x.a.c[0].d".to_owned()]);
     missing.clear();
-    missing_keys(&expected, &serde_json::json!({"a": null}), "x", &mut missing);
+    missing_keys(
+        &expected,
+        &serde_json::json!({"a": null}),
+        "x",
+        &mut missing,
+    );
     assert!(missing.is_empty());
 }

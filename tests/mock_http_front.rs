@@ -2,6 +2,9 @@
 //! keep-alive works, auth comes from `Authorization`, and a lost response closes the
 //! connection.
 
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use billbridge::mock::{Fault, MockStripe};
 use billbridge::stripe::transport::TransportErrorKind;
 use serde_json::Value;
@@ -40,7 +43,14 @@ async fn exchange(stream: &mut TcpStream, raw: &str) -> Option<Answer> {
     };
     let head = String::from_utf8(buffer[..header_end].to_vec()).unwrap();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
@@ -58,7 +68,11 @@ async fn exchange(stream: &mut TcpStream, raw: &str) -> Option<Answer> {
         buffer.extend_from_slice(&chunk[..read]);
     }
     let body = serde_json::from_slice(&buffer[header_end + 4..header_end + 4 + length]).unwrap();
-    Some(Answer { status, headers, body })
+    Some(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn post(path: &str, body: &str, extra: &str) -> String {
@@ -69,7 +83,9 @@ fn post(path: &str, body: &str, extra: &str) -> String {
 }
 
 fn get(path: &str, extra: &str) -> String {
-    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_mock\r\n{extra}\r\n")
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_mock\r\n{extra}\r\n"
+    )
 }
 
 #[tokio::test]
@@ -80,7 +96,11 @@ async fn customer_and_invoice_over_loopback_with_keep_alive() {
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
     let created = exchange(
         &mut stream,
-        &post("/v1/customers", "name=Ada+L&metadata%5Behr_patient_id%5D=P-1", "Idempotency-Key: k1\r\n"),
+        &post(
+            "/v1/customers",
+            "name=Ada+L&metadata%5Behr_patient_id%5D=P-1",
+            "Idempotency-Key: k1\r\n",
+        ),
     )
     .await
     .unwrap();
@@ -92,20 +112,30 @@ async fn customer_and_invoice_over_loopback_with_keep_alive() {
     // Same connection: keep-alive.
     let credit = exchange(
         &mut stream,
-        &post(&format!("/v1/customers/{id}/balance_transactions"), "amount=-500&currency=gbp", ""),
+        &post(
+            &format!("/v1/customers/{id}/balance_transactions"),
+            "amount=-500&currency=gbp",
+            "",
+        ),
     )
     .await
     .unwrap();
     assert_eq!(credit.body["ending_balance"], -500);
     let replay = exchange(
         &mut stream,
-        &post("/v1/customers", "name=Ada+L&metadata%5Behr_patient_id%5D=P-1", "Idempotency-Key: k1\r\n"),
+        &post(
+            "/v1/customers",
+            "name=Ada+L&metadata%5Behr_patient_id%5D=P-1",
+            "Idempotency-Key: k1\r\n",
+        ),
     )
     .await
     .unwrap();
     assert_eq!(replay.header("Idempotent-Replayed"), Some("true"));
     assert_eq!(replay.body["id"], id.as_str());
-    let listed = exchange(&mut stream, &get("/v1/customers?limit=1", "")).await.unwrap();
+    let listed = exchange(&mut stream, &get("/v1/customers?limit=1", ""))
+        .await
+        .unwrap();
     assert_eq!(listed.body["data"][0]["id"], id.as_str());
     assert_eq!(listed.body["data"][0]["balance"], -500);
     // Through the in-process handle, the same state.
@@ -117,7 +147,9 @@ async fn authorization_header_is_required_and_live_keys_refused() {
     let mock = MockStripe::new();
     let server = mock.serve("127.0.0.1:0").await.unwrap();
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
-    let none = exchange(&mut stream, "GET /v1/customers HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let none = exchange(&mut stream, "GET /v1/customers HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     assert_eq!(none.status, 401);
     let live = exchange(
         &mut stream,
@@ -142,11 +174,26 @@ async fn stripe_account_header_selects_the_account() {
     let mock = MockStripe::new();
     let server = mock.serve("127.0.0.1:0").await.unwrap();
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
-    let created = exchange(&mut stream, &post("/v1/customers", "name=A", "Stripe-Account: acct_a\r\n")).await.unwrap();
+    let created = exchange(
+        &mut stream,
+        &post("/v1/customers", "name=A", "Stripe-Account: acct_a\r\n"),
+    )
+    .await
+    .unwrap();
     let id = created.body["id"].as_str().unwrap();
-    let elsewhere = exchange(&mut stream, &get(&format!("/v1/customers/{id}"), "Stripe-Account: acct_b\r\n")).await.unwrap();
+    let elsewhere = exchange(
+        &mut stream,
+        &get(&format!("/v1/customers/{id}"), "Stripe-Account: acct_b\r\n"),
+    )
+    .await
+    .unwrap();
     assert_eq!(elsewhere.status, 404);
-    let here = exchange(&mut stream, &get(&format!("/v1/customers/{id}"), "Stripe-Account: acct_a\r\n")).await.unwrap();
+    let here = exchange(
+        &mut stream,
+        &get(&format!("/v1/customers/{id}"), "Stripe-Account: acct_a\r\n"),
+    )
+    .await
+    .unwrap();
     assert_eq!(here.status, 200);
 }
 
@@ -154,15 +201,32 @@ async fn stripe_account_header_selects_the_account() {
 async fn lost_response_closes_the_connection_and_connection_close_is_honoured() {
     let mock = MockStripe::new();
     let server = mock.serve("127.0.0.1:0").await.unwrap();
-    mock.faults().next_request_to("/v1/customers", Fault::AppliedResponseLost(TransportErrorKind::Connection));
+    mock.faults().next_request_to(
+        "/v1/customers",
+        Fault::AppliedResponseLost(TransportErrorKind::Connection),
+    );
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
-    assert!(exchange(&mut stream, &post("/v1/customers", "name=A", "")).await.is_none());
+    assert!(
+        exchange(&mut stream, &post("/v1/customers", "name=A", ""))
+            .await
+            .is_none()
+    );
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
-    let answer = exchange(&mut stream, &get("/v1/customers", "Connection: close\r\n")).await.unwrap();
+    let answer = exchange(&mut stream, &get("/v1/customers", "Connection: close\r\n"))
+        .await
+        .unwrap();
     assert_eq!(answer.header("Connection"), Some("close"));
-    assert_eq!(answer.body["data"].as_array().unwrap().len(), 1, "the lost request was applied");
+    assert_eq!(
+        answer.body["data"].as_array().unwrap().len(),
+        1,
+        "the lost request was applied"
+    );
     let mut rest = Vec::new();
-    assert_eq!(stream.read_to_end(&mut rest).await.unwrap(), 0, "server closed");
+    assert_eq!(
+        stream.read_to_end(&mut rest).await.unwrap(),
+        0,
+        "server closed"
+    );
 }
 
 #[tokio::test]

@@ -24,15 +24,25 @@ pub fn request(method: Method, path: &str, params: &[(&str, &str)]) -> StripeReq
 }
 
 /// Send and decode, whatever the status.
-pub async fn send(mock: &MockStripe, request: &StripeRequest) -> Result<(u16, Value, StripeResponse), TransportError> {
+pub async fn send(
+    mock: &MockStripe,
+    request: &StripeRequest,
+) -> Result<(u16, Value, StripeResponse), TransportError> {
     let response = mock.send(request).await?;
     let body: Value = serde_json::from_slice(&response.body).expect("JSON body");
     Ok((response.status, body, response))
 }
 
 /// Send; expect an HTTP answer; return status and body.
-pub async fn call(mock: &MockStripe, method: Method, path: &str, params: &[(&str, &str)]) -> (u16, Value) {
-    let (status, body, _) = send(mock, &request(method, path, params)).await.expect("an HTTP answer");
+pub async fn call(
+    mock: &MockStripe,
+    method: Method,
+    path: &str,
+    params: &[(&str, &str)],
+) -> (u16, Value) {
+    let (status, body, _) = send(mock, &request(method, path, params))
+        .await
+        .expect("an HTTP answer");
     (status, body)
 }
 
@@ -52,7 +62,10 @@ pub async fn get(mock: &MockStripe, path: &str, params: &[(&str, &str)]) -> Valu
 
 /// A customer id.
 pub async fn customer(mock: &MockStripe, params: &[(&str, &str)]) -> String {
-    post(mock, "/v1/customers", params).await["id"].as_str().unwrap().to_owned()
+    post(mock, "/v1/customers", params).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Add a balance adjustment (negative = credit).
@@ -67,8 +80,19 @@ pub async fn adjust(mock: &MockStripe, customer: &str, amount: i64, currency: &s
 }
 
 /// A draft invoice with one line of `unit_amount` × `quantity`; its id.
-pub async fn draft_with_line(mock: &MockStripe, customer: &str, currency: &str, unit_amount: i64, quantity: i64) -> String {
-    let invoice = post(mock, "/v1/invoices", &[("customer", customer), ("currency", currency)]).await;
+pub async fn draft_with_line(
+    mock: &MockStripe,
+    customer: &str,
+    currency: &str,
+    unit_amount: i64,
+    quantity: i64,
+) -> String {
+    let invoice = post(
+        mock,
+        "/v1/invoices",
+        &[("customer", customer), ("currency", currency)],
+    )
+    .await;
     let id = invoice["id"].as_str().unwrap().to_owned();
     let unit = unit_amount.to_string();
     let quantity = quantity.to_string();

@@ -20,8 +20,8 @@ pub(crate) struct ApiError {
     pub param: Option<String>,
     /// `decline_code` of card errors.
     pub decline_code: Option<&'static str>,
-    /// Extra response headers (e.g. `Stripe-Should-Retry`).
-    pub headers: Vec<(String, String)>,
+    /// The `Stripe-Should-Retry` response header, when the error sets it.
+    pub should_retry: Option<bool>,
 }
 
 impl ApiError {
@@ -38,7 +38,7 @@ impl ApiError {
             message: message.into(),
             param,
             decline_code: None,
-            headers: Vec::new(),
+            should_retry: None,
         }
     }
 
@@ -110,10 +110,11 @@ impl ApiError {
         }
     }
 
-    /// The same error with one more response header.
-    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
+    /// The response headers this error adds.
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
+        self.should_retry
+            .map(|retry| vec![("Stripe-Should-Retry".to_owned(), retry.to_string())])
+            .unwrap_or_default()
     }
 
     /// The JSON body Stripe sends for this error.
@@ -123,7 +124,10 @@ impl ApiError {
             error.insert("code".into(), json!(code));
             error.insert(
                 "doc_url".into(),
-                json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))),
+                json!(format!(
+                    "https://stripe.com/docs/error-codes/{}",
+                    code.replace('_', "-")
+                )),
             );
         }
         if let Some(decline_code) = self.decline_code {

@@ -226,7 +226,9 @@ impl FaultState {
 
     /// Whether the rate limit lets this request through.
     pub(crate) fn admit(&mut self, mock_now: i64) -> bool {
-        self.bucket.as_mut().is_none_or(|bucket| bucket.take(mock_now))
+        self.bucket
+            .as_mut()
+            .is_none_or(|bucket| bucket.take(mock_now))
     }
 
     /// The fault (if any) this request suffers: scripted rules first, in the order
@@ -284,7 +286,13 @@ impl Faults<'_> {
 
     /// The next `times` requests matching `method` (any if `None`) and `path_prefix`
     /// suffer `fault`. Rules apply in the order they were added.
-    pub fn next_requests_to(&self, method: Option<Method>, path_prefix: &str, fault: Fault, times: u32) {
+    pub fn next_requests_to(
+        &self,
+        method: Option<Method>,
+        path_prefix: &str,
+        fault: Fault,
+        times: u32,
+    ) {
         self.with(|faults| {
             faults.scripted.push(Scripted {
                 matcher: Matcher {

@@ -406,15 +406,17 @@ mod tests {
 
     #[test]
     fn appended_array_keeps_order() {
-        let form =
-            Form::decode(&pairs(&[("lookup_keys[]", "b"), ("lookup_keys[]", "a")])).unwrap();
+        let form = Form::decode(&pairs(&[("lookup_keys[]", "b"), ("lookup_keys[]", "a")])).unwrap();
         assert_eq!(form.obj().text_list("lookup_keys").unwrap(), vec!["b", "a"]);
     }
 
     #[test]
     fn empty_metadata_is_a_text_and_keys_are_a_hash() {
         let form = Form::decode(&pairs(&[("metadata", "")])).unwrap();
-        assert_eq!(form.obj().raw("metadata"), Some(&Param::Text(String::new())));
+        assert_eq!(
+            form.obj().raw("metadata"),
+            Some(&Param::Text(String::new()))
+        );
         let form = Form::decode(&pairs(&[("metadata[a]", ""), ("metadata[b]", "x")])).unwrap();
         assert!(matches!(form.obj().raw("metadata"), Some(Param::Map(map)) if map.len() == 2));
     }

@@ -57,7 +57,10 @@ impl Drop for MockServer {
     }
 }
 
-pub(crate) async fn serve(mock: MockStripe, addr: impl ToSocketAddrs) -> std::io::Result<MockServer> {
+pub(crate) async fn serve(
+    mock: MockStripe,
+    addr: impl ToSocketAddrs,
+) -> std::io::Result<MockServer> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let closed = Arc::new(AtomicBool::new(false));
@@ -96,7 +99,11 @@ impl HttpRequest {
     }
 }
 
-async fn connection(mock: MockStripe, mut stream: TcpStream, closed: Arc<AtomicBool>) -> std::io::Result<()> {
+async fn connection(
+    mock: MockStripe,
+    mut stream: TcpStream,
+    closed: Arc<AtomicBool>,
+) -> std::io::Result<()> {
     let mut buffer = Vec::new();
     loop {
         if closed.load(Ordering::SeqCst) {
@@ -145,7 +152,8 @@ async fn read_request(
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Ok(Some(Err((400, "malformed request line"))));
     };
     let mut headers = Vec::new();
@@ -212,7 +220,9 @@ async fn answer(mock: &MockStripe, request: HttpRequest) -> Option<StripeRespons
             return Some(StripeResponse {
                 status: 405,
                 headers: vec![("Content-Type".into(), "application/json".into())],
-                body: br#"{"error":{"type":"invalid_request_error","message":"Unsupported method"}}"#.to_vec(),
+                body:
+                    br#"{"error":{"type":"invalid_request_error","message":"Unsupported method"}}"#
+                        .to_vec(),
             });
         }
     };
@@ -231,7 +241,10 @@ async fn answer(mock: &MockStripe, request: HttpRequest) -> Option<StripeRespons
         params,
         idempotency_key: request.header("idempotency-key").map(str::to_owned),
         stripe_account: request.header("stripe-account").map(str::to_owned),
-        stripe_version: request.header("stripe-version").unwrap_or_default().to_owned(),
+        stripe_version: request
+            .header("stripe-version")
+            .unwrap_or_default()
+            .to_owned(),
     };
     mock.process(&stripe_request, api_key.as_deref()).await.ok()
 }
@@ -326,8 +339,16 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn write_response(stream: &mut TcpStream, response: &StripeResponse, keep_alive: bool) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
+async fn write_response(
+    stream: &mut TcpStream,
+    response: &StripeResponse,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    );
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -371,8 +392,14 @@ mod tests {
     #[test]
     fn basic_auth_gives_the_user_part() {
         // "sk_test_mock:" in base64.
-        assert_eq!(bearer_or_basic("Basic c2tfdGVzdF9tb2NrOg==").as_deref(), Some("sk_test_mock"));
-        assert_eq!(bearer_or_basic("Bearer sk_test_x").as_deref(), Some("sk_test_x"));
+        assert_eq!(
+            bearer_or_basic("Basic c2tfdGVzdF9tb2NrOg==").as_deref(),
+            Some("sk_test_mock")
+        );
+        assert_eq!(
+            bearer_or_basic("Bearer sk_test_x").as_deref(),
+            Some("sk_test_x")
+        );
     }
 
     #[test]

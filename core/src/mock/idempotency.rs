@@ -136,17 +136,31 @@ mod tests {
     #[test]
     fn replay_mismatch_in_flight_and_expiry() {
         let mut store = IdempotencyStore::default();
-        assert!(matches!(store.begin("", "k", print("a"), 0), Check::Proceed));
-        assert!(matches!(store.begin("", "k", print("a"), 0), Check::InFlight));
+        assert!(matches!(
+            store.begin("", "k", print("a"), 0),
+            Check::Proceed
+        ));
+        assert!(matches!(
+            store.begin("", "k", print("a"), 0),
+            Check::InFlight
+        ));
         let response = StoredResponse {
             status: 200,
             headers: Vec::new(),
             body: b"{}".to_vec(),
         };
         store.finish("", "k", response.clone(), 0);
-        assert!(matches!(store.begin("", "k", print("a"), 10), Check::Replay(stored) if stored == response));
-        assert!(matches!(store.begin("", "k", print("b"), 10), Check::Mismatch));
-        assert!(matches!(store.begin("acct_1", "k", print("b"), 10), Check::Proceed));
+        assert!(
+            matches!(store.begin("", "k", print("a"), 10), Check::Replay(stored) if stored == response)
+        );
+        assert!(matches!(
+            store.begin("", "k", print("b"), 10),
+            Check::Mismatch
+        ));
+        assert!(matches!(
+            store.begin("acct_1", "k", print("b"), 10),
+            Check::Proceed
+        ));
         assert!(matches!(
             store.begin("", "k", print("b"), RETENTION_SECONDS + 1),
             Check::Proceed

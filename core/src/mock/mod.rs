@@ -274,7 +274,12 @@ impl Drop for InFlightGuard<'_> {
     }
 }
 
-fn response(status: u16, body: &Value, request_id: &str, extra: &[(String, String)]) -> StripeResponse {
+fn response(
+    status: u16,
+    body: &Value,
+    request_id: &str,
+    extra: &[(String, String)],
+) -> StripeResponse {
     let mut headers = vec![
         ("Content-Type".to_owned(), "application/json".to_owned()),
         ("Request-Id".to_owned(), request_id.to_owned()),
@@ -288,7 +293,12 @@ fn response(status: u16, body: &Value, request_id: &str, extra: &[(String, Strin
 }
 
 fn error_response(error: &ApiError, request_id: &str) -> StripeResponse {
-    response(error.status, &error.body(request_id), request_id, &error.headers)
+    response(
+        error.status,
+        &error.body(request_id),
+        request_id,
+        &error.headers(),
+    )
 }
 
 impl MockStripe {
@@ -388,20 +398,42 @@ impl MockStripe {
         drop(guard);
         match lost {
             Some(kind) => {
-                self.record(request, &request_id, RequestOutcome::NoResponse { kind, applied: true }, false);
+                self.record(
+                    request,
+                    &request_id,
+                    RequestOutcome::NoResponse {
+                        kind,
+                        applied: true,
+                    },
+                    false,
+                );
                 Err(TransportError::new(
                     kind,
-                    format!("mock: response to {} {} lost after it was applied", request.method, request.path),
+                    format!(
+                        "mock: response to {} {} lost after it was applied",
+                        request.method, request.path
+                    ),
                 ))
             }
             None => {
-                self.record(request, &request_id, RequestOutcome::Answered(answer.status), false);
+                self.record(
+                    request,
+                    &request_id,
+                    RequestOutcome::Answered(answer.status),
+                    false,
+                );
                 Ok(answer)
             }
         }
     }
 
-    fn record(&self, request: &StripeRequest, request_id: &str, outcome: RequestOutcome, replayed: bool) {
+    fn record(
+        &self,
+        request: &StripeRequest,
+        request_id: &str,
+        outcome: RequestOutcome,
+        replayed: bool,
+    ) {
         let at = self.inner.clock.now();
         let mut state = self.lock();
         record_into(&mut state, request, request_id, outcome, replayed, at);
@@ -413,23 +445,30 @@ impl MockStripe {
         let request_id = state.random.id("req");
         let answer = |state: &mut State, error: ApiError| {
             let response = error_response(&error, &request_id);
-            record_into(state, request, &request_id, RequestOutcome::Answered(response.status), false, now);
+            record_into(
+                state,
+                request,
+                &request_id,
+                RequestOutcome::Answered(response.status),
+                false,
+                now,
+            );
             Admission::Answer(response)
         };
         if let Err(error) = check_key(api_key, &self.inner.api_key) {
             return answer(&mut state, error);
         }
-        if let Some(account) = &request.stripe_account {
-            if !account.starts_with("acct_") {
-                return answer(
-                    &mut state,
-                    ApiError::invalid(
-                        Some("account_invalid"),
-                        "The provided Stripe-Account header is not a valid account id.",
-                        None,
-                    ),
-                );
-            }
+        if let Some(account) = &request.stripe_account
+            && !account.starts_with("acct_")
+        {
+            return answer(
+                &mut state,
+                ApiError::invalid(
+                    Some("account_invalid"),
+                    "The provided Stripe-Account header is not a valid account id.",
+                    None,
+                ),
+            );
         }
         if !state.faults.admit(now) {
             return answer(&mut state, rate_limited("rate_limit"));
@@ -439,85 +478,121 @@ impl MockStripe {
             None => {}
             Some(Fault::RateLimited) => return answer(&mut state, rate_limited("rate_limit")),
             Some(Fault::LockTimeout) => return answer(&mut state, rate_limited("lock_timeout")),
-            Some(Fault::ServerError { status, should_retry }) => {
-                let mut error = ApiError {
+            Some(Fault::ServerError {
+                status,
+                should_retry,
+            }) => {
+                let error = ApiError {
                     status,
                     kind: "api_error",
                     code: None,
                     message: "An unknown error occurred (injected by the mock).".into(),
                     param: None,
                     decline_code: None,
-                    headers: Vec::new(),
+                    should_retry,
                 };
-                if let Some(retry) = should_retry {
-                    error = error.with_header("Stripe-Should-Retry", if retry { "true" } else { "false" });
-                }
                 return answer(&mut state, error);
             }
             Some(Fault::Timeout) => {
                 let kind = TransportErrorKind::Timeout;
-                record_into(&mut state, request, &request_id, RequestOutcome::NoResponse { kind, applied: false }, false, now);
-                return Admission::Fail(TransportError::new(kind, "mock: request timed out before it was applied"));
+                record_into(
+                    &mut state,
+                    request,
+                    &request_id,
+                    RequestOutcome::NoResponse {
+                        kind,
+                        applied: false,
+                    },
+                    false,
+                    now,
+                );
+                return Admission::Fail(TransportError::new(
+                    kind,
+                    "mock: request timed out before it was applied",
+                ));
             }
             Some(Fault::ConnectionReset) => {
                 let kind = TransportErrorKind::Connection;
-                record_into(&mut state, request, &request_id, RequestOutcome::NoResponse { kind, applied: false }, false, now);
-                return Admission::Fail(TransportError::new(kind, "mock: connection reset before the request was applied"));
+                record_into(
+                    &mut state,
+                    request,
+                    &request_id,
+                    RequestOutcome::NoResponse {
+                        kind,
+                        applied: false,
+                    },
+                    false,
+                    now,
+                );
+                return Admission::Fail(TransportError::new(
+                    kind,
+                    "mock: connection reset before the request was applied",
+                ));
             }
             Some(Fault::AppliedResponseLost(kind)) => lost = Some(kind),
         }
         let pause = state.faults.take_pause(request.method, &request.path);
         let mut key = None;
-        if request.method == Method::Post {
-            if let Some(idempotency_key) = &request.idempotency_key {
-                if idempotency_key.len() > 255 {
-                    return answer(
+        if request.method == Method::Post
+            && let Some(idempotency_key) = &request.idempotency_key
+        {
+            if idempotency_key.len() > 255 {
+                return answer(
+                    &mut state,
+                    ApiError::invalid(
+                        None,
+                        "Idempotency keys can be at most 255 characters long.",
+                        Some("Idempotency-Key".into()),
+                    ),
+                );
+            }
+            let account = request.stripe_account.clone().unwrap_or_default();
+            let fingerprint = Fingerprint::new(request.method, &request.path, &request.params);
+            match state
+                .idempotency
+                .begin(&account, idempotency_key, fingerprint, now)
+            {
+                Check::Proceed => key = Some((account, idempotency_key.clone())),
+                Check::Replay(stored) => {
+                    let mut headers = stored.headers;
+                    headers.push(("Idempotent-Replayed".into(), "true".into()));
+                    record_into(
                         &mut state,
-                        ApiError::invalid(
-                            None,
-                            "Idempotency keys can be at most 255 characters long.",
-                            Some("Idempotency-Key".into()),
-                        ),
+                        request,
+                        &request_id,
+                        RequestOutcome::Answered(stored.status),
+                        true,
+                        now,
                     );
+                    return Admission::Answer(StripeResponse {
+                        status: stored.status,
+                        headers,
+                        body: stored.body,
+                    });
                 }
-                let account = request.stripe_account.clone().unwrap_or_default();
-                let fingerprint = Fingerprint::new(request.method, &request.path, &request.params);
-                match state.idempotency.begin(&account, idempotency_key, fingerprint, now) {
-                    Check::Proceed => key = Some((account, idempotency_key.clone())),
-                    Check::Replay(stored) => {
-                        let mut headers = stored.headers;
-                        headers.push(("Idempotent-Replayed".into(), "true".into()));
-                        record_into(&mut state, request, &request_id, RequestOutcome::Answered(stored.status), true, now);
-                        return Admission::Answer(StripeResponse {
-                            status: stored.status,
-                            headers,
-                            body: stored.body,
-                        });
-                    }
-                    Check::Mismatch => {
-                        let error = ApiError {
-                            kind: "idempotency_error",
-                            ..ApiError::invalid(
-                                None,
-                                format!(
-                                    "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{idempotency_key}' if you meant to execute a different request."
-                                ),
-                                None,
-                            )
-                        };
-                        return answer(&mut state, error);
-                    }
-                    Check::InFlight => {
-                        let error = ApiError {
-                            status: 409,
-                            ..ApiError::invalid(
-                                Some("idempotency_key_in_use"),
-                                "There is currently another in-progress request using this Stripe API key and idempotency key. Please try again later.",
-                                None,
-                            )
-                        };
-                        return answer(&mut state, error);
-                    }
+                Check::Mismatch => {
+                    let error = ApiError {
+                        kind: "idempotency_error",
+                        ..ApiError::invalid(
+                            None,
+                            format!(
+                                "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{idempotency_key}' if you meant to execute a different request."
+                            ),
+                            None,
+                        )
+                    };
+                    return answer(&mut state, error);
+                }
+                Check::InFlight => {
+                    let error = ApiError {
+                        status: 409,
+                        ..ApiError::invalid(
+                            Some("idempotency_key_in_use"),
+                            "There is currently another in-progress request using this Stripe API key and idempotency key. Please try again later.",
+                            None,
+                        )
+                    };
+                    return answer(&mut state, error);
                 }
             }
         }
@@ -530,7 +605,12 @@ impl MockStripe {
     }
 
     /// Run the handler and store its answer under the idempotency key.
-    fn apply(&self, request: &StripeRequest, request_id: &str, key: Option<&(String, String)>) -> StripeResponse {
+    fn apply(
+        &self,
+        request: &StripeRequest,
+        request_id: &str,
+        key: Option<&(String, String)>,
+    ) -> StripeResponse {
         let now = self.inner.clock.now();
         let mut state = self.lock();
         let form = match Form::decode(&request.params) {
@@ -568,7 +648,7 @@ impl MockStripe {
         let answer = match result {
             Ok(body) => response(200, &body, request_id, &extra),
             Err(error) => {
-                extra.extend(error.headers.iter().cloned());
+                extra.extend(error.headers());
                 response(error.status, &error.body(request_id), request_id, &extra)
             }
         };

@@ -395,7 +395,10 @@ pub(crate) struct Amounts {
 
 impl Account {
     /// The invoice items of an invoice, in line order.
-    pub(crate) fn lines_of<'a>(&'a self, invoice: &'a Invoice) -> impl Iterator<Item = &'a InvoiceItem> {
+    pub(crate) fn lines_of<'a>(
+        &'a self,
+        invoice: &'a Invoice,
+    ) -> impl Iterator<Item = &'a InvoiceItem> {
         invoice
             .items
             .iter()
@@ -427,7 +430,11 @@ impl Account {
             None => {
                 // A draft previews what finalization would ask with today's balance.
                 let balance = self.applicable_balance(invoice);
-                (rules::apply_balance(balance, total).amount_due, balance, None)
+                (
+                    rules::apply_balance(balance, total).amount_due,
+                    balance,
+                    None,
+                )
             }
         };
         Amounts {
@@ -511,7 +518,10 @@ impl Account {
         put("customer_shipping", Value::Null);
         put("customer_tax_exempt", json!("none"));
         put("customer_tax_ids", json!([]));
-        put("default_payment_method", json!(invoice.default_payment_method));
+        put(
+            "default_payment_method",
+            json!(invoice.default_payment_method),
+        );
         put("default_source", Value::Null);
         put("default_tax_rates", json!([]));
         put("description", json!(invoice.description));
@@ -634,22 +644,22 @@ pub(crate) fn previous_attributes(before: &Value, after: &Value) -> Option<Value
         if old == new {
             continue;
         }
-        if key == "metadata" {
-            if let (Value::Object(old_map), Value::Object(new_map)) = (old, new) {
-                let mut changed = Map::new();
-                for (name, old_value) in old_map {
-                    if new_map.get(name) != Some(old_value) {
-                        changed.insert(name.clone(), old_value.clone());
-                    }
+        if key == "metadata"
+            && let (Value::Object(old_map), Value::Object(new_map)) = (old, new)
+        {
+            let mut changed = Map::new();
+            for (name, old_value) in old_map {
+                if new_map.get(name) != Some(old_value) {
+                    changed.insert(name.clone(), old_value.clone());
                 }
-                for name in new_map.keys() {
-                    if !old_map.contains_key(name) {
-                        changed.insert(name.clone(), Value::Null);
-                    }
-                }
-                previous.insert(key.clone(), Value::Object(changed));
-                continue;
             }
+            for name in new_map.keys() {
+                if !old_map.contains_key(name) {
+                    changed.insert(name.clone(), Value::Null);
+                }
+            }
+            previous.insert(key.clone(), Value::Object(changed));
+            continue;
         }
         previous.insert(key.clone(), old.clone());
     }

@@ -80,9 +80,9 @@ impl Query {
             let hit = match (&actual, clause.operator) {
                 (None, _) => false,
                 (Some(actual), Operator::Equals) => actual.eq_ignore_ascii_case(&clause.value),
-                (Some(actual), Operator::Contains) => actual
-                    .to_lowercase()
-                    .contains(&clause.value.to_lowercase()),
+                (Some(actual), Operator::Contains) => {
+                    actual.to_lowercase().contains(&clause.value.to_lowercase())
+                }
                 (Some(actual), operator) => {
                     match (actual.parse::<i64>(), clause.value.parse::<i64>()) {
                         (Ok(actual), Ok(bound)) => match operator {
@@ -138,7 +138,10 @@ fn split_outside_quotes<'a>(query: &'a str, separator: &str) -> Vec<&'a str> {
 fn unquote(text: &str) -> Option<&str> {
     let text = text.trim();
     for quote in ['\'', '"'] {
-        if let Some(inner) = text.strip_prefix(quote).and_then(|rest| rest.strip_suffix(quote)) {
+        if let Some(inner) = text
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        {
             return Some(inner);
         }
     }
@@ -223,9 +226,7 @@ pub(crate) fn page<T>(
         Some(token) => token
             .strip_prefix("page_")
             .and_then(|rest| rest.parse::<usize>().ok())
-            .ok_or_else(|| {
-                ApiError::invalid(None, "Invalid page token.", Some("page".into()))
-            })?,
+            .ok_or_else(|| ApiError::invalid(None, "Invalid page token.", Some("page".into())))?,
     };
     let rest = matches.get(offset..).unwrap_or(&[]);
     let has_more = rest.len() > limit;
@@ -265,8 +266,7 @@ mod tests {
 
     #[test]
     fn or_negation_and_ranges() {
-        let query =
-            Query::parse("email:'x@y' OR created>=100", &["email", "created"]).unwrap();
+        let query = Query::parse("email:'x@y' OR created>=100", &["email", "created"]).unwrap();
         assert!(query.matches(lookup));
         let query = Query::parse("-email:'a@example.com'", &["email"]).unwrap();
         assert!(!query.matches(lookup));

@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::RecordedRequest;
 use super::clock::Random;
 use super::faults::FaultState;
 use super::idempotency::IdempotencyStore;
 use super::objects::{BalanceTransaction, Customer, Event, Invoice, InvoiceItem, Price, Product};
 use super::webhooks::WebhookQueue;
-use super::RecordedRequest;
 
 /// Objects of one kind in creation order, looked up by id. "Newest first" lists walk
 /// the order backwards, so objects created in the same mock second still sort stably.
@@ -131,7 +131,10 @@ impl State {
 
     /// The account a request acts on (created on first use), with the id generator
     /// and settings borrowed alongside it.
-    pub(crate) fn split(&mut self, account: Option<&str>) -> (&mut Account, &mut Random, &Settings) {
+    pub(crate) fn split(
+        &mut self,
+        account: Option<&str>,
+    ) -> (&mut Account, &mut Random, &Settings) {
         let key = account.unwrap_or("").to_owned();
         let random = &mut self.random;
         let entry = self.accounts.entry(key).or_insert_with(|| Account {

@@ -109,7 +109,9 @@ impl WebhookQueue {
             SignatureTime::MockClock => mock_now,
             SignatureTime::System => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map_or(mock_now, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(mock_now)),
+                .map_or(mock_now, |elapsed| {
+                    i64::try_from(elapsed.as_secs()).unwrap_or(mock_now)
+                }),
         };
         let mut deliveries = Vec::new();
         for pending in due {

@@ -24,7 +24,10 @@ pub(crate) struct Movement<'a> {
 
 /// Move a customer's balance by `amount` and write the transaction that says why.
 /// Emits `customer.updated` with the previous balance.
-pub(crate) fn record(ctx: &mut Ctx<'_>, movement: Movement<'_>) -> Result<BalanceTransaction, ApiError> {
+pub(crate) fn record(
+    ctx: &mut Ctx<'_>,
+    movement: Movement<'_>,
+) -> Result<BalanceTransaction, ApiError> {
     let Movement {
         customer: customer_id,
         amount,
@@ -71,7 +74,11 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, movement: Movement<'_>) -> Result<Balanc
     Ok(transaction)
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, customer_id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn create(
+    ctx: &mut Ctx<'_>,
+    customer_id: &str,
+    params: Obj<'_>,
+) -> Result<Value, ApiError> {
     params.only(&["amount", "currency", "description", "metadata"])?;
     let customer = live(ctx, customer_id, Some("customer"))?;
     let customer_currency = customer.currency.clone();
@@ -84,21 +91,25 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, customer_id: &str, params: Obj<'_>) -> R
         ));
     }
     let currency = super::currency(params.required_text("currency")?, "currency")?;
-    if let Some(existing) = customer_currency {
-        if existing != currency {
-            return Err(ApiError::invalid(
-                Some("customer_currency_mismatch"),
-                format!(
-                    "The currency {currency} does not match the customer's balance currency {existing}."
-                ),
-                Some("currency".into()),
-            ));
-        }
+    if let Some(existing) = customer_currency
+        && existing != currency
+    {
+        return Err(ApiError::invalid(
+            Some("customer_currency_mismatch"),
+            format!(
+                "The currency {currency} does not match the customer's balance currency {existing}."
+            ),
+            Some("currency".into()),
+        ));
     }
     let description = params.nullable_text("description")?.flatten();
     let mut metadata = Metadata::new();
     apply_metadata(&mut metadata, metadata_change(params)?)?;
-    let metadata = if params.has("metadata") { Some(metadata) } else { None };
+    let metadata = if params.has("metadata") {
+        Some(metadata)
+    } else {
+        None
+    };
     let transaction = record(
         ctx,
         Movement {
@@ -122,7 +133,11 @@ fn owned<'a>(
     live(ctx, customer_id, Some("customer"))?;
     match ctx.acct.balance_transactions.get_mut(id) {
         Some(transaction) if transaction.customer == customer_id => Ok(transaction),
-        _ => Err(ApiError::not_found("customer balance transaction", id, Some("id"))),
+        _ => Err(ApiError::not_found(
+            "customer balance transaction",
+            id,
+            Some("id"),
+        )),
     }
 }
 
@@ -151,8 +166,18 @@ pub(crate) fn update(
     Ok(transaction.to_json())
 }
 
-pub(crate) fn list(ctx: &mut Ctx<'_>, customer_id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["limit", "starting_after", "ending_before", "created", "invoice"])?;
+pub(crate) fn list(
+    ctx: &mut Ctx<'_>,
+    customer_id: &str,
+    params: Obj<'_>,
+) -> Result<Value, ApiError> {
+    params.only(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "invoice",
+    ])?;
     live(ctx, customer_id, Some("customer"))?;
     let invoice = params.text("invoice")?;
     let created = super::RangeFilter::read(params, "created")?;

@@ -50,7 +50,12 @@ pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value
     };
     if let Some(data) = params.object("default_price_data")? {
         let data = data.view();
-        data.only(&["currency", "unit_amount", "unit_amount_decimal", "tax_behavior"])?;
+        data.only(&[
+            "currency",
+            "unit_amount",
+            "unit_amount_decimal",
+            "tax_behavior",
+        ])?;
         let price = Price {
             id: ctx.random.id("price"),
             created: ctx.now,
@@ -100,7 +105,11 @@ pub(crate) fn unit_amount(data: Obj<'_>) -> Result<i64, ApiError> {
     super::amount_within_limits(amount, &data.path_of("unit_amount"))
 }
 
-fn product_mut<'a>(ctx: &'a mut Ctx<'_>, id: &str, param: &str) -> Result<&'a mut Product, ApiError> {
+fn product_mut<'a>(
+    ctx: &'a mut Ctx<'_>,
+    id: &str,
+    param: &str,
+) -> Result<&'a mut Product, ApiError> {
     ctx.acct
         .products
         .get_mut(id)
@@ -111,7 +120,11 @@ pub(crate) fn retrieve_product(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, Api
     Ok(product_mut(ctx, id, "id")?.to_json())
 }
 
-pub(crate) fn update_product(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn update_product(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    params: Obj<'_>,
+) -> Result<Value, ApiError> {
     params.only(&[
         "name",
         "description",
@@ -124,10 +137,10 @@ pub(crate) fn update_product(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Re
         "default_price",
     ])?;
     let change = metadata_change(params)?;
-    if let Some(Some(price)) = params.nullable_text("default_price")? {
-        if ctx.acct.prices.get(&price).is_none() {
-            return Err(ApiError::not_found("price", &price, Some("default_price")));
-        }
+    if let Some(Some(price)) = params.nullable_text("default_price")?
+        && ctx.acct.prices.get(&price).is_none()
+    {
+        return Err(ApiError::not_found("price", &price, Some("default_price")));
     }
     let now = ctx.now;
     let product = product_mut(ctx, id, "id")?;
@@ -194,7 +207,14 @@ pub(crate) fn delete_product(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiEr
 }
 
 pub(crate) fn list_products(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["limit", "starting_after", "ending_before", "active", "created", "ids"])?;
+    params.only(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "active",
+        "created",
+        "ids",
+    ])?;
     let active = params.boolean("active")?;
     let created = super::RangeFilter::read(params, "created")?;
     let ids = params.text_list("ids")?;
@@ -206,7 +226,14 @@ pub(crate) fn list_products(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value,
         .filter(|product| created.matches(product.created))
         .filter(|product| ids.is_empty() || ids.contains(&product.id))
         .collect();
-    paginate(items, |product| &product.id, Product::to_json, params, "product", "/v1/products")
+    paginate(
+        items,
+        |product| &product.id,
+        Product::to_json,
+        params,
+        "product",
+        "/v1/products",
+    )
 }
 
 /// Free `lookup_key` for a new price: an error if taken, unless the caller asked to
@@ -243,7 +270,11 @@ fn claim_lookup_key(ctx: &mut Ctx<'_>, key: &str, transfer: bool) -> Result<(), 
 pub(crate) fn product_for_price(ctx: &mut Ctx<'_>, data: Obj<'_>) -> Result<String, ApiError> {
     if let Some(product) = data.text("product")? {
         if ctx.acct.products.get(product).is_none() {
-            return Err(ApiError::not_found("product", product, Some(&data.path_of("product"))));
+            return Err(ApiError::not_found(
+                "product",
+                product,
+                Some(&data.path_of("product")),
+            ));
         }
         return Ok(product.to_owned());
     }
@@ -292,7 +323,11 @@ pub(crate) fn create_price(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, 
     let metadata = new_metadata(params)?;
     let lookup_key = params.nullable_text("lookup_key")?.flatten();
     if let Some(key) = &lookup_key {
-        claim_lookup_key(ctx, key, params.boolean("transfer_lookup_key")?.unwrap_or(false))?;
+        claim_lookup_key(
+            ctx,
+            key,
+            params.boolean("transfer_lookup_key")?.unwrap_or(false),
+        )?;
     }
     let product = product_for_price(ctx, params)?;
     let price = Price {
@@ -321,8 +356,19 @@ pub(crate) fn retrieve_price(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiEr
         .ok_or_else(|| ApiError::not_found("price", id, Some("id")))
 }
 
-pub(crate) fn update_price(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["lookup_key", "transfer_lookup_key", "nickname", "metadata", "active", "tax_behavior"])?;
+pub(crate) fn update_price(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    params: Obj<'_>,
+) -> Result<Value, ApiError> {
+    params.only(&[
+        "lookup_key",
+        "transfer_lookup_key",
+        "nickname",
+        "metadata",
+        "active",
+        "tax_behavior",
+    ])?;
     if ctx.acct.prices.get(id).is_none() {
         return Err(ApiError::not_found("price", id, Some("id")));
     }
@@ -335,7 +381,11 @@ pub(crate) fn update_price(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Resu
             .iter()
             .any(|price| price.id != id && price.lookup_key.as_deref() == Some(key.as_str()));
         if held_by_other {
-            claim_lookup_key(ctx, key, params.boolean("transfer_lookup_key")?.unwrap_or(false))?;
+            claim_lookup_key(
+                ctx,
+                key,
+                params.boolean("transfer_lookup_key")?.unwrap_or(false),
+            )?;
         }
     }
     let nickname = params.nullable_text("nickname")?;
@@ -401,5 +451,12 @@ pub(crate) fn list_prices(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, A
         .filter(|_| kind.is_none_or(|kind| kind == "one_time"))
         .filter(|price| created.matches(price.created))
         .collect();
-    paginate(items, |price| &price.id, Price::to_json, params, "price", "/v1/prices")
+    paginate(
+        items,
+        |price| &price.id,
+        Price::to_json,
+        params,
+        "price",
+        "/v1/prices",
+    )
 }

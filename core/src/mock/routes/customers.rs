@@ -63,15 +63,19 @@ fn read_address(params: Obj<'_>) -> Result<Option<Option<Address>>, ApiError> {
     })))
 }
 
-fn limited(value: Option<Option<String>>, limit: usize, param: &str) -> Result<Option<Option<String>>, ApiError> {
-    if let Some(Some(text)) = &value {
-        if text.chars().count() > limit {
-            return Err(ApiError::invalid(
-                None,
-                format!("Invalid {param}: must be at most {limit} characters"),
-                Some(param.to_owned()),
-            ));
-        }
+fn limited(
+    value: Option<Option<String>>,
+    limit: usize,
+    param: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    if let Some(Some(text)) = &value
+        && text.chars().count() > limit
+    {
+        return Err(ApiError::invalid(
+            None,
+            format!("Invalid {param}: must be at most {limit} characters"),
+            Some(param.to_owned()),
+        ));
     }
     Ok(value)
 }
@@ -83,14 +87,14 @@ fn write_fields(customer: &mut Customer, params: Obj<'_>) -> Result<(), ApiError
         customer.name = name;
     }
     if let Some(email) = limited(params.nullable_text("email")?, 512, "email")? {
-        if let Some(text) = &email {
-            if !text.contains('@') {
-                return Err(ApiError::invalid(
-                    Some("email_invalid"),
-                    "Invalid email address",
-                    Some("email".into()),
-                ));
-            }
+        if let Some(text) = &email
+            && !text.contains('@')
+        {
+            return Err(ApiError::invalid(
+                Some("email_invalid"),
+                "Invalid email address",
+                Some("email".into()),
+            ));
         }
         customer.email = email;
     }
@@ -108,7 +112,12 @@ fn write_fields(customer: &mut Customer, params: Obj<'_>) -> Result<(), ApiError
     }
     if let Some(settings) = params.object("invoice_settings")? {
         let settings = settings.view();
-        settings.only(&["default_payment_method", "footer", "custom_fields", "rendering_options"])?;
+        settings.only(&[
+            "default_payment_method",
+            "footer",
+            "custom_fields",
+            "rendering_options",
+        ])?;
         if let Some(method) = settings.nullable_text("default_payment_method")? {
             customer.default_payment_method = method;
         }
@@ -116,10 +125,10 @@ fn write_fields(customer: &mut Customer, params: Obj<'_>) -> Result<(), ApiError
             customer.invoice_footer = footer;
         }
     }
-    if let Some(method) = params.nullable_text("payment_method")? {
-        if customer.default_payment_method.is_none() {
-            customer.default_payment_method = method;
-        }
+    if let Some(method) = params.nullable_text("payment_method")?
+        && customer.default_payment_method.is_none()
+    {
+        customer.default_payment_method = method;
     }
     if let Some(balance) = params.integer("balance")? {
         customer.balance = super::amount_within_limits(balance, "balance")?;
@@ -198,7 +207,14 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["limit", "starting_after", "ending_before", "email", "created", "test_clock"])?;
+    params.only(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "email",
+        "created",
+        "test_clock",
+    ])?;
     let created = super::RangeFilter::read(params, "created")?;
     let email = params.text("email")?;
     let items: Vec<&Customer> = ctx
@@ -221,7 +237,10 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError
 
 pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
     params.only(&["query", "limit", "page"])?;
-    let query = Query::parse(params.required_text("query")?, &["email", "name", "phone", "created"])?;
+    let query = Query::parse(
+        params.required_text("query")?,
+        &["email", "name", "phone", "created"],
+    )?;
     let matches: Vec<&Customer> = ctx
         .acct
         .customers

@@ -33,10 +33,22 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError
         .events
         .newest_first()
         .filter(|event| single.is_none_or(|pattern| type_matches(pattern, &event.kind)))
-        .filter(|event| types.is_empty() || types.iter().any(|pattern| type_matches(pattern, &event.kind)))
+        .filter(|event| {
+            types.is_empty()
+                || types
+                    .iter()
+                    .any(|pattern| type_matches(pattern, &event.kind))
+        })
         .filter(|event| created.matches(event.created))
         .collect();
-    paginate(items, |event| &event.id, Event::to_json, params, "event", "/v1/events")
+    paginate(
+        items,
+        |event| &event.id,
+        Event::to_json,
+        params,
+        "event",
+        "/v1/events",
+    )
 }
 
 pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {

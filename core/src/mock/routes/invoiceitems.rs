@@ -40,14 +40,14 @@ pub(crate) fn invoice_accepts(
             Some(param),
         ));
     }
-    if let Some(customer) = customer {
-        if invoice.customer != customer {
-            return Err(ApiError::invalid(
-                None,
-                format!("Invoice {invoice_id} belongs to another customer."),
-                Some(param.to_owned()),
-            ));
-        }
+    if let Some(customer) = customer
+        && invoice.customer != customer
+    {
+        return Err(ApiError::invalid(
+            None,
+            format!("Invoice {invoice_id} belongs to another customer."),
+            Some(param.to_owned()),
+        ));
     }
     if invoice.items.len() + adding > MAX_LINES {
         return Err(ApiError::invalid(
@@ -82,11 +82,18 @@ pub(crate) fn build_item(
         Some(pricing) => {
             let pricing = pricing.view();
             pricing.only(&["price"])?;
-            Some((pricing.required_text("price")?.to_owned(), pricing.path_of("price")))
+            Some((
+                pricing.required_text("price")?.to_owned(),
+                pricing.path_of("price"),
+            ))
         }
         None => None,
     };
-    let sources = [data.has("amount"), data.has("price_data"), pricing_price.is_some()];
+    let sources = [
+        data.has("amount"),
+        data.has("price_data"),
+        pricing_price.is_some(),
+    ];
     match sources.iter().filter(|given| **given).count() {
         0 => {
             return Err(ApiError::invalid(
@@ -173,16 +180,16 @@ pub(crate) fn build_item(
         None => data.required_integer("amount")?,
     };
     let amount = super::amount_within_limits(amount, &data.path_of("amount"))?;
-    if let Some((invoice_id, invoice_currency)) = invoice {
-        if invoice_currency != currency {
-            return Err(ApiError::invalid(
-                None,
-                format!(
-                    "The currency {currency} does not match invoice {invoice_id}'s currency {invoice_currency}."
-                ),
-                Some(data.path_of("currency")),
-            ));
-        }
+    if let Some((invoice_id, invoice_currency)) = invoice
+        && invoice_currency != currency
+    {
+        return Err(ApiError::invalid(
+            None,
+            format!(
+                "The currency {currency} does not match invoice {invoice_id}'s currency {invoice_currency}."
+            ),
+            Some(data.path_of("currency")),
+        ));
     }
     let description = match data.nullable_text("description")? {
         Some(description) => description,
@@ -270,7 +277,9 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
         ctx,
         params,
         customer,
-        invoice.as_ref().map(|(id, currency)| (*id, currency.as_str())),
+        invoice
+            .as_ref()
+            .map(|(id, currency)| (*id, currency.as_str())),
     )?;
     Ok(store_item(ctx, item))
 }
@@ -281,16 +290,19 @@ fn editable<'a>(ctx: &'a mut Ctx<'_>, id: &str) -> Result<&'a mut InvoiceItem, A
         .invoice_items
         .get(id)
         .ok_or_else(|| ApiError::not_found("invoiceitem", id, Some("id")))?;
-    if let Some(invoice) = item.invoice.as_ref().and_then(|invoice| ctx.acct.invoices.get(invoice)) {
-        if invoice.status != InvoiceStatus::Draft {
-            return Err(ApiError::not_editable(
-                format!(
-                    "Invoice item {id} is on invoice {} which is {}: only items of draft invoices can change.",
-                    invoice.id, invoice.status
-                ),
-                None,
-            ));
-        }
+    if let Some(invoice) = item
+        .invoice
+        .as_ref()
+        .and_then(|invoice| ctx.acct.invoices.get(invoice))
+        && invoice.status != InvoiceStatus::Draft
+    {
+        return Err(ApiError::not_editable(
+            format!(
+                "Invoice item {id} is on invoice {} which is {}: only items of draft invoices can change.",
+                invoice.id, invoice.status
+            ),
+            None,
+        ));
     }
     ctx.acct
         .invoice_items
@@ -307,7 +319,14 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["description", "quantity", "amount", "metadata", "period", "discountable"])?;
+    params.only(&[
+        "description",
+        "quantity",
+        "amount",
+        "metadata",
+        "period",
+        "discountable",
+    ])?;
     let change = metadata_change(params)?;
     let item = editable(ctx, id)?;
     let before = item.to_json();
@@ -334,10 +353,8 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Val
             ));
         }
         (Some(unit), None) => {
-            updated.amount = super::amount_within_limits(
-                unit.saturating_mul(updated.quantity),
-                "quantity",
-            )?;
+            updated.amount =
+                super::amount_within_limits(unit.saturating_mul(updated.quantity), "quantity")?;
         }
         (None, Some(amount)) => updated.amount = super::amount_within_limits(amount, "amount")?,
         (None, None) => {}
@@ -378,7 +395,15 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["limit", "starting_after", "ending_before", "customer", "invoice", "pending", "created"])?;
+    params.only(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "customer",
+        "invoice",
+        "pending",
+        "created",
+    ])?;
     let customer = params.text("customer")?;
     let invoice = params.text("invoice")?;
     let pending = params.boolean("pending")?;

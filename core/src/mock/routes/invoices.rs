@@ -193,7 +193,14 @@ fn write_fields(invoice: &mut Invoice, params: Obj<'_>, now: i64) -> Result<(), 
         "charge_automatically" if invoice.due_date.is_some() => Err(ApiError::invalid(
             None,
             "days_until_due and due_date can only be set when collection_method is send_invoice.",
-            Some(if days.is_some() { "days_until_due" } else { "due_date" }.into()),
+            Some(
+                if days.is_some() {
+                    "days_until_due"
+                } else {
+                    "due_date"
+                }
+                .into(),
+            ),
         )),
         _ => Ok(()),
     }
@@ -323,7 +330,10 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Val
         }
         updated.currency = super::currency(currency, "currency")?;
     }
-    if params.has("due_date") && status != InvoiceStatus::Draft && updated.collection_method != "send_invoice" {
+    if params.has("due_date")
+        && status != InvoiceStatus::Draft
+        && updated.collection_method != "send_invoice"
+    {
         return Err(ApiError::not_editable(
             "due_date can only be changed on send_invoice invoices.",
             Some("due_date"),
@@ -409,7 +419,10 @@ pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<
             changes.push((key.clone(), view.nullable_text(key)?.flatten()));
         }
         let invoice = invoice_mut(ctx, id)?;
-        apply_metadata(&mut invoice.metadata, Some(super::MetadataChange::Merge(changes)))?;
+        apply_metadata(
+            &mut invoice.metadata,
+            Some(super::MetadataChange::Merge(changes)),
+        )?;
     }
     let after = render(ctx, id)?;
     if let Some(previous) = previous_attributes(&before, &after) {
@@ -418,7 +431,11 @@ pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<
     Ok(after)
 }
 
-fn require_status(invoice: &Invoice, allowed: &[InvoiceStatus], action: &str) -> Result<(), ApiError> {
+fn require_status(
+    invoice: &Invoice,
+    allowed: &[InvoiceStatus],
+    action: &str,
+) -> Result<(), ApiError> {
     if allowed.contains(&invoice.status) {
         Ok(())
     } else {
@@ -477,7 +494,10 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     let snapshot = CustomerSnapshot::of(Some(customer));
     let number = match numbering {
         InvoiceNumbering::PerCustomer => {
-            let number = format!("{}-{:04}", customer.invoice_prefix, customer.next_invoice_sequence);
+            let number = format!(
+                "{}-{:04}",
+                customer.invoice_prefix, customer.next_invoice_sequence
+            );
             customer.next_invoice_sequence += 1;
             number
         }
@@ -497,8 +517,9 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     let after_finalized = change(ctx, id, &["invoice.finalized"], |invoice| {
         invoice.status = InvoiceStatus::Open;
         invoice.number = Some(number);
-        invoice.hosted_invoice_url =
-            Some(format!("https://invoice.stripe.com/i/{account}/test_{token}"));
+        invoice.hosted_invoice_url = Some(format!(
+            "https://invoice.stripe.com/i/{account}/test_{token}"
+        ));
         invoice.invoice_pdf = Some(format!(
             "https://pay.stripe.com/invoice/{account}/test_{token}/pdf"
         ));
@@ -532,7 +553,11 @@ pub(crate) fn send(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value
     params.only(&[])?;
     require_status(
         invoice(ctx, id)?,
-        &[InvoiceStatus::Open, InvoiceStatus::Paid, InvoiceStatus::Uncollectible],
+        &[
+            InvoiceStatus::Open,
+            InvoiceStatus::Paid,
+            InvoiceStatus::Uncollectible,
+        ],
         "send",
     )?;
     // Test mode sends no email; the event is the observable effect.
@@ -558,20 +583,33 @@ fn card_outcome(payment_method: &str) -> Option<CardOutcome> {
 }
 
 pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["paid_out_of_band", "payment_method", "source", "forgive", "off_session", "mandate"])?;
+    params.only(&[
+        "paid_out_of_band",
+        "payment_method",
+        "source",
+        "forgive",
+        "off_session",
+        "mandate",
+    ])?;
     let current = invoice(ctx, id)?;
     if current.status == InvoiceStatus::Paid {
         return Err(ApiError::unexpected_status(format!(
             "Invoice {id} is already paid."
         )));
     }
-    require_status(current, &[InvoiceStatus::Open, InvoiceStatus::Uncollectible], "pay")?;
+    require_status(
+        current,
+        &[InvoiceStatus::Open, InvoiceStatus::Uncollectible],
+        "pay",
+    )?;
     let now = ctx.now;
     if params.boolean("paid_out_of_band")? == Some(true) {
         return change(ctx, id, &["invoice.paid"], |invoice| {
             invoice.status = InvoiceStatus::Paid;
             invoice.paid_at = Some(now);
-            invoice.amount_paid = invoice.finalized.map_or(0, |finalized| finalized.amount_due);
+            invoice.amount_paid = invoice
+                .finalized
+                .map_or(0, |finalized| finalized.amount_due);
         });
     }
     let payment_method = match params.text("payment_method")? {
@@ -597,11 +635,19 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
             Some("payment_method"),
         )),
         Some(CardOutcome::Declines(decline_code)) => {
-            change(ctx, id, &["invoice.payment_failed", "invoice.updated"], |invoice| {
-                invoice.attempt_count += 1;
-                invoice.attempted = true;
-            })?;
-            Err(ApiError::card_declined(decline_code, "Your card was declined."))
+            change(
+                ctx,
+                id,
+                &["invoice.payment_failed", "invoice.updated"],
+                |invoice| {
+                    invoice.attempt_count += 1;
+                    invoice.attempted = true;
+                },
+            )?;
+            Err(ApiError::card_declined(
+                decline_code,
+                "Your card was declined.",
+            ))
         }
         Some(CardOutcome::Succeeds) => change(
             ctx,
@@ -612,7 +658,9 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
                 invoice.attempted = true;
                 invoice.status = InvoiceStatus::Paid;
                 invoice.paid_at = Some(now);
-                invoice.amount_paid = invoice.finalized.map_or(0, |finalized| finalized.amount_due);
+                invoice.amount_paid = invoice
+                    .finalized
+                    .map_or(0, |finalized| finalized.amount_due);
             },
         ),
     }
@@ -621,8 +669,14 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
 pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
     params.only(&[])?;
     let current = invoice(ctx, id)?;
-    require_status(current, &[InvoiceStatus::Open, InvoiceStatus::Uncollectible], "void")?;
-    let moved = current.finalized.map_or(0, |finalized| finalized.balance_moved);
+    require_status(
+        current,
+        &[InvoiceStatus::Open, InvoiceStatus::Uncollectible],
+        "void",
+    )?;
+    let moved = current
+        .finalized
+        .map_or(0, |finalized| finalized.balance_moved);
     let customer_id = current.customer.clone();
     let currency = current.currency.clone();
     if moved != 0 {
@@ -647,9 +701,17 @@ pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value
     })
 }
 
-pub(crate) fn mark_uncollectible(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn mark_uncollectible(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    params: Obj<'_>,
+) -> Result<Value, ApiError> {
     params.only(&[])?;
-    require_status(invoice(ctx, id)?, &[InvoiceStatus::Open], "mark uncollectible")?;
+    require_status(
+        invoice(ctx, id)?,
+        &[InvoiceStatus::Open],
+        "mark uncollectible",
+    )?;
     let now = ctx.now;
     change(ctx, id, &["invoice.marked_uncollectible"], |invoice| {
         invoice.status = InvoiceStatus::Uncollectible;
@@ -671,14 +733,16 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError
     ])?;
     let customer = params.text("customer")?;
     let status = params.text("status")?;
-    if let Some(status) = status {
-        if !matches!(status, "draft" | "open" | "paid" | "void" | "uncollectible") {
-            return Err(ApiError::invalid(
-                None,
-                format!("Invalid status: must be one of draft, open, paid, uncollectible, or void (got {status})"),
-                Some("status".into()),
-            ));
-        }
+    if let Some(status) = status
+        && !matches!(status, "draft" | "open" | "paid" | "void" | "uncollectible")
+    {
+        return Err(ApiError::invalid(
+            None,
+            format!(
+                "Invalid status: must be one of draft, open, paid, uncollectible, or void (got {status})"
+            ),
+            Some("status".into()),
+        ));
     }
     let method = collection_method(params)?;
     let created = super::RangeFilter::read(params, "created")?;
@@ -690,9 +754,18 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError
         .newest_first()
         .filter(|invoice| customer.is_none_or(|customer| invoice.customer == customer))
         .filter(|invoice| status.is_none_or(|status| invoice.status.as_str() == status))
-        .filter(|invoice| method.as_ref().is_none_or(|method| &invoice.collection_method == method))
+        .filter(|invoice| {
+            method
+                .as_ref()
+                .is_none_or(|method| &invoice.collection_method == method)
+        })
         .filter(|invoice| created.matches(invoice.created))
-        .filter(|invoice| !due_filtered || invoice.due_date.is_some_and(|due_date| due.matches(due_date)))
+        .filter(|invoice| {
+            !due_filtered
+                || invoice
+                    .due_date
+                    .is_some_and(|due_date| due.matches(due_date))
+        })
         .collect();
     paginate(
         items,
@@ -708,7 +781,15 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
     params.only(&["query", "limit", "page"])?;
     let query = Query::parse(
         params.required_text("query")?,
-        &["customer", "status", "number", "created", "currency", "total", "amount_due"],
+        &[
+            "customer",
+            "status",
+            "number",
+            "created",
+            "currency",
+            "total",
+            "amount_due",
+        ],
     )?;
     let matches: Vec<&Invoice> = ctx
         .acct

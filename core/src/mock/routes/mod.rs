@@ -140,7 +140,9 @@ pub(crate) fn metadata_change(params: Obj<'_>) -> Result<Option<MetadataChange>,
                     Param::Map(_) => {
                         return Err(ApiError::invalid(
                             None,
-                            format!("Invalid value for metadata[{key}]: metadata values must be strings"),
+                            format!(
+                                "Invalid value for metadata[{key}]: metadata values must be strings"
+                            ),
                             Some(format!("metadata[{key}]")),
                         ));
                     }
@@ -284,7 +286,10 @@ pub(crate) fn paginate<T>(
     };
     let (page, has_more): (Vec<&T>, bool) = if let Some(after) = position("starting_after")? {
         let rest = &items[after + 1..];
-        (rest.iter().take(limit).copied().collect(), rest.len() > limit)
+        (
+            rest.iter().take(limit).copied().collect(),
+            rest.len() > limit,
+        )
     } else if let Some(before) = position("ending_before")? {
         let earlier = &items[..before];
         let start = earlier.len().saturating_sub(limit);
