@@ -93,6 +93,7 @@ pub(crate) fn route(
         (Post, ["invoices"]) => invoices::create(ctx, params),
         (Get, ["invoices"]) => invoices::list(ctx, params),
         (Get, ["invoices", "search"]) => invoices::search(ctx, params),
+        (Post, ["invoices", "create_preview"]) => invoices::create_preview(ctx, params),
         (Get, ["invoices", id]) => invoices::retrieve(ctx, id),
         (Post, ["invoices", id]) => invoices::update(ctx, id, params),
         (Delete, ["invoices", id]) => invoices::delete(ctx, id),
