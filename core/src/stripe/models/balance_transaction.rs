@@ -1,0 +1,71 @@
+//! Customer balance transactions (`cbtxn_…`): every change to a customer's balance.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Customer, Expandable, HasId, Invoice, Metadata, null_as_default};
+
+string_enum! {
+    /// Why a customer's balance changed.
+    pub enum BalanceTransactionType {
+        /// Set through the API (the only type that can be created).
+        Adjustment = "adjustment",
+        /// Applied to an invoice at finalization.
+        AppliedToInvoice = "applied_to_invoice",
+        /// Returned from a voided invoice.
+        UnappliedFromInvoice = "unapplied_from_invoice",
+        /// An amount below the minimum charge moved onto the balance.
+        InvoiceTooSmall = "invoice_too_small",
+        /// The balance the customer was created with.
+        Initial = "initial",
+        /// From a credit note.
+        CreditNote = "credit_note",
+        /// An overpayment credited back.
+        InvoiceOverpaid = "invoice_overpaid",
+        /// Moved from another balance.
+        Migration = "migration",
+        /// Unspent funds of a receiver.
+        UnspentReceiverCredit = "unspent_receiver_credit",
+    }
+}
+
+/// One change to a customer's balance. Immutable: undo by adding the reverse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerBalanceTransaction {
+    /// `cbtxn_…`.
+    pub id: String,
+    /// Change in minor units: negative credits the customer, positive debits.
+    pub amount: i64,
+    /// Lowercase ISO currency code.
+    pub currency: String,
+    /// The customer whose balance changed.
+    #[serde(default)]
+    pub customer: Option<Expandable<Customer>>,
+    /// Internal description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The balance after this transaction.
+    pub ending_balance: i64,
+    /// The invoice involved, for invoice-related types.
+    #[serde(default)]
+    pub invoice: Option<Expandable<Invoice>>,
+    /// The credit note involved, if any.
+    #[serde(default)]
+    pub credit_note: Option<String>,
+    /// Key-value pairs; empty when Stripe sends `null`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// Why the balance changed.
+    #[serde(rename = "type")]
+    pub transaction_type: BalanceTransactionType,
+    /// Creation time, unix seconds.
+    pub created: i64,
+    /// Live mode (`true`) or test mode.
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+impl HasId for CustomerBalanceTransaction {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}

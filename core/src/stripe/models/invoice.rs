@@ -1,0 +1,137 @@
+//! The invoice object (post-basil shape: no `paid`, `charge` or `payment_intent`;
+//! "is it paid" is `status == paid`).
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ApiError, Customer, Expandable, HasId, InvoiceLineItem, InvoiceStatus, List, Metadata,
+    null_as_default,
+};
+
+string_enum! {
+    /// How Stripe collects an invoice.
+    pub enum CollectionMethod {
+        /// Stripe charges the customer's default payment method (the default).
+        ChargeAutomatically = "charge_automatically",
+        /// Stripe emails the invoice with a payment page; needs a due date.
+        SendInvoice = "send_invoice",
+    }
+}
+
+/// A Stripe invoice (`in_…`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// `in_…` (`upcoming_in_…` for previews).
+    pub id: String,
+    /// The customer billed, as an id unless expanded.
+    #[serde(default)]
+    pub customer: Option<Expandable<Customer>>,
+    /// Lowercase ISO currency code.
+    pub currency: String,
+    /// Where the invoice is in its life; `None` only in unusual previews.
+    #[serde(default)]
+    pub status: Option<InvoiceStatus>,
+    /// Charge automatically or send the invoice.
+    pub collection_method: CollectionMethod,
+    /// Whether Stripe finalizes, sends and retries on its own.
+    #[serde(default)]
+    pub auto_advance: bool,
+    /// Sum of the lines before discounts and taxes, minor units.
+    pub subtotal: i64,
+    /// Total after discounts and taxes, minor units; can be negative.
+    pub total: i64,
+    /// What the customer owes after the balance is applied (≥ 0).
+    pub amount_due: i64,
+    /// What has been paid so far (partial payments are possible).
+    pub amount_paid: i64,
+    /// `amount_due − amount_paid`.
+    pub amount_remaining: i64,
+    /// Paid above `amount_due`, credited back to the customer's balance.
+    #[serde(default)]
+    pub amount_overpaid: i64,
+    /// The customer's balance when the invoice was finalized (before then: now).
+    #[serde(default)]
+    pub starting_balance: i64,
+    /// The customer's balance after this invoice; `None` until finalized.
+    #[serde(default)]
+    pub ending_balance: Option<i64>,
+    /// Invoice number, assigned at finalization.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// The payment page, assigned at finalization.
+    #[serde(default)]
+    pub hosted_invoice_url: Option<String>,
+    /// The PDF, assigned at finalization.
+    #[serde(default)]
+    pub invoice_pdf: Option<String>,
+    /// When payment is due, unix seconds (`send_invoice` only).
+    #[serde(default)]
+    pub due_date: Option<i64>,
+    /// The memo shown on the invoice (shown to the payer).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The footer shown on the invoice (shown to the payer).
+    #[serde(default)]
+    pub footer: Option<String>,
+    /// Up to four label/value pairs shown on the invoice.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub custom_fields: Vec<CustomField>,
+    /// Key-value pairs set by billbridge; empty when Stripe sends `null`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// When the invoice moved through each status.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub status_transitions: StatusTransitions,
+    /// The customer's name frozen onto the invoice at finalization.
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    /// The customer's email frozen onto the invoice at finalization.
+    #[serde(default)]
+    pub customer_email: Option<String>,
+    /// Why the last finalization failed, if it did.
+    #[serde(default)]
+    pub last_finalization_error: Option<ApiError>,
+    /// The first page of line items.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub lines: List<InvoiceLineItem>,
+    /// Creation time, unix seconds.
+    pub created: i64,
+    /// When the invoice took effect (finalization or a chosen date), unix seconds.
+    #[serde(default)]
+    pub effective_at: Option<i64>,
+    /// Live mode (`true`) or test mode.
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+impl HasId for Invoice {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Unix times at which an invoice changed status; `None` for steps not taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusTransitions {
+    /// Finalized (draft → open).
+    #[serde(default)]
+    pub finalized_at: Option<i64>,
+    /// Marked uncollectible.
+    #[serde(default)]
+    pub marked_uncollectible_at: Option<i64>,
+    /// Paid.
+    #[serde(default)]
+    pub paid_at: Option<i64>,
+    /// Voided.
+    #[serde(default)]
+    pub voided_at: Option<i64>,
+}
+
+/// A label/value pair printed on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomField {
+    /// The label.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
