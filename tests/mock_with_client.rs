@@ -277,3 +277,79 @@ async fn card_decline_and_illegal_transition_decode_as_api_errors() {
         .unwrap();
     assert_eq!(still.status, Some(InvoiceStatus::Open));
 }
+
+#[tokio::test]
+async fn every_webhook_delivery_verifies_and_parses_with_billbridges_verifier() {
+    use billbridge::mock::{SignatureTime, WebhookOptions};
+    use billbridge::stripe::webhook::{WebhookSecret, construct_event};
+    let mock = MockStripe::new();
+    mock.set_webhook_options(WebhookOptions {
+        signature_time: SignatureTime::MockClock,
+        duplicate_rate: 0.5,
+        reorder: true,
+        ..WebhookOptions::default()
+    });
+    let stripe = client(&mock);
+    let context = RequestContext::new();
+    let customer = credited_customer(&stripe, -500).await;
+    let mut create = CreateInvoice::new(&customer);
+    create.currency = Some("gbp".into());
+    let draft = stripe.invoices().create(&create, &context).await.unwrap();
+    stripe
+        .invoices()
+        .add_lines(&draft.id, &[line(1099)], &context)
+        .await
+        .unwrap();
+    stripe
+        .invoices()
+        .finalize(&draft.id, None, &context)
+        .await
+        .unwrap();
+    stripe
+        .invoices()
+        .pay(&draft.id, &PayInvoice::out_of_band(), &context)
+        .await
+        .unwrap();
+    let secret = WebhookSecret::new(mock.webhook_secret()).unwrap();
+    let deliveries = mock.take_webhooks();
+    let mut distinct: Vec<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(
+        deliveries.len() > distinct.len(),
+        "some deliveries were duplicated"
+    );
+    for delivery in &deliveries {
+        let event = construct_event(
+            &delivery.body,
+            Some(&delivery.signature_header),
+            &secret,
+            Duration::from_secs(300),
+            mock.clock().now(),
+        )
+        .unwrap_or_else(|error| panic!("{} did not verify: {error}", delivery.event_type));
+        assert_eq!(event.id, delivery.event_id);
+    }
+    let kinds: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
+    for expected in [
+        "customer.created",
+        "customer.updated",
+        "invoice.finalized",
+        "invoice.paid",
+    ] {
+        assert!(kinds.contains(&expected), "{expected} delivered");
+    }
+    // A tampered body fails.
+    let mut forged = deliveries[0].body.clone();
+    forged.push(b' ');
+    assert!(
+        construct_event(
+            &forged,
+            Some(&deliveries[0].signature_header),
+            &secret,
+            Duration::from_secs(300),
+            mock.clock().now(),
+        )
+        .is_err()
+    );
+}
