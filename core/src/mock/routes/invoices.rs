@@ -362,7 +362,8 @@ pub(crate) fn create_preview(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value
     }
     let balance = scratch.acct.applicable_balance(&invoice);
     let total = scratch.acct.amounts(&invoice).total;
-    let application = rules::apply_balance(balance, total);
+    let application = rules::apply_balance(balance, total, &invoice.currency)
+        .map_err(|error| ApiError::invalid(None, error.to_string(), None))?;
     invoice.finalized = Some(Finalized {
         starting_balance: balance,
         ending_balance: application.ending_balance,
@@ -541,7 +542,8 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     let balance = ctx.acct.applicable_balance(current);
     let currency = current.currency.clone();
     let customer_id = current.customer.clone();
-    let application = rules::apply_balance(balance, total);
+    let application = rules::apply_balance(balance, total, &currency)
+        .map_err(|error| ApiError::invalid(None, error.to_string(), None))?;
     let mut moved = 0;
     let mut ending = application.ending_balance;
     if application.applied != 0 {
@@ -560,7 +562,7 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
         moved = application.applied;
     }
     let due = application.amount_due;
-    let too_small = due > 0 && due < rules::minimum_charge(&currency);
+    let too_small = application.too_small;
     if too_small {
         let transaction = record(
             ctx,
