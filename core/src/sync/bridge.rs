@@ -200,10 +200,10 @@ impl Billbridge {
             })
     }
 
-    /// Merges what Stripe says of an invoice into its mirror with a compare-and-set
-    /// loop, so concurrent webhooks and actions never move the status backwards.
-    /// `shape` builds the candidate from the current mirror (`None` when there is
-    /// none); `merge` decides what to keep. Returns the mirror before and after.
+    /// Replaces the mirror of `host_invoice_id` with a compare-and-set loop, so
+    /// concurrent webhooks and actions never overwrite each other: `candidate` gets the
+    /// current mirror (`None` when there is none) and returns what to store, or `None`
+    /// to keep it. Returns the mirror before and after.
     pub(crate) async fn update_mirror(
         &self,
         host_invoice_id: &str,
@@ -237,8 +237,23 @@ impl Billbridge {
         observed_at: i64,
         fallback: Option<&MirrorParties>,
     ) -> Result<InvoiceMirror, Error> {
-        let account = self.inner.account.clone();
         let (_, after) = self
+            .absorb_invoice_changes(host_invoice_id, invoice, observed_at, fallback)
+            .await?;
+        Ok(after)
+    }
+
+    /// [`Billbridge::absorb_invoice`], also returning the mirror before (for reporting
+    /// what changed).
+    pub(crate) async fn absorb_invoice_changes(
+        &self,
+        host_invoice_id: &str,
+        invoice: &Invoice,
+        observed_at: i64,
+        fallback: Option<&MirrorParties>,
+    ) -> Result<(Option<InvoiceMirror>, InvoiceMirror), Error> {
+        let account = self.inner.account.clone();
+        let (before, after) = self
             .update_mirror(host_invoice_id, |current| {
                 let parties = match current {
                     Some(mirror) => MirrorParties::of(mirror),
@@ -257,12 +272,13 @@ impl Billbridge {
                 }
             })
             .await?;
-        after.ok_or_else(|| {
+        let after = after.ok_or_else(|| -> Error {
             SyncError::InvoiceNotRaised {
                 host_invoice_id: host_invoice_id.to_owned(),
             }
             .into()
-        })
+        })?;
+        Ok((before, after))
     }
 }
 

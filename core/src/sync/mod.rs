@@ -8,6 +8,8 @@ mod builder;
 mod customers;
 mod invoices;
 mod raise;
+mod resync;
+mod webhooks;
 pub mod error;
 pub mod keys;
 pub mod records;
@@ -19,6 +21,7 @@ pub use builder::{
     BillbridgeBuilder, LIVE_MODE_REQUESTS_PER_SECOND, TEST_MODE_REQUESTS_PER_SECOND,
 };
 pub use error::SyncError;
+pub use webhooks::{WebhookChange, WebhookDisposition, WebhookOutcome};
 pub use invoices::{PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY};
 pub use keys::{IdempotencySecret, MIN_IDEMPOTENCY_SECRET_BYTES};
 pub use records::{
