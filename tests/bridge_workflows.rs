@@ -624,3 +624,88 @@ mod webhooks {
         assert_eq!(one.status, InvoiceStatus::Paid);
     }
 }
+
+mod bulk {
+    use super::*;
+    use billbridge::domain::invoice::{InvoiceDraft, InvoiceLine};
+    use billbridge::domain::party::{Patient, PatientId};
+    use billbridge::sync::{BulkOptions, BulkProgress, InvoiceRequest};
+    use std::sync::{Arc, Mutex};
+
+    fn patient(number: usize) -> Patient {
+        Patient::new(PatientId::new(format!("P-{number}")).unwrap(), "Test", format!("Patient {number}"))
+            .with_email(format!("patient{number}@example.com"))
+    }
+
+    #[tokio::test]
+    async fn one_failing_customer_does_not_stop_the_rest() {
+        let practice = practice(hero(), true);
+        let mut parties: Vec<Party> = (0..12).map(|n| Party::Patient(patient(n))).collect();
+        parties[5] = Party::Patient(patient(5).with_email("not-an-email"));
+        let seen: Arc<Mutex<Vec<BulkProgress>>> = Arc::default();
+        let log = Arc::clone(&seen);
+        let options = BulkOptions {
+            concurrency: 4,
+            requests_per_second: Some(100),
+            progress: Some(Arc::new(move |progress| log.lock().unwrap().push(progress))),
+        };
+        let outcomes = practice.bridge.upsert_customers(&parties, &options).await.unwrap();
+        assert_eq!(outcomes.len(), 12);
+        for (position, outcome) in outcomes.iter().enumerate() {
+            assert_eq!(outcome.index, position);
+            if position == 5 {
+                assert_eq!(outcome.result.as_ref().unwrap_err().code(), "invalid_email");
+            } else {
+                let record = outcome.result.as_ref().unwrap();
+                assert_eq!(record.outcome, UpsertOutcome::Created);
+                assert_eq!(record.host_party_id, format!("P-{position}"));
+            }
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 12);
+        assert_eq!(seen.last().unwrap().done, 12);
+        assert_eq!(seen.last().unwrap().failed, 1);
+        let created = practice
+            .mock
+            .requests()
+            .iter()
+            .filter(|request| request.method == Method::Post && request.path == "/v1/customers")
+            .count();
+        assert_eq!(created, 11, "no duplicate customers");
+    }
+
+    #[tokio::test]
+    async fn invoices_raise_in_bulk_and_report_each_outcome() {
+        let practice = practice(hero(), true);
+        let parties: Vec<Party> = (0..6).map(|n| Party::Patient(patient(n))).collect();
+        practice
+            .bridge
+            .upsert_customers(&parties[..5], &BulkOptions::default())
+            .await
+            .unwrap();
+        let requests: Vec<InvoiceRequest> = (0..6)
+            .map(|n| InvoiceRequest {
+                draft: InvoiceDraft::for_patient(&patient(n))
+                    .host_id(InvoiceId::new(format!("INV-B{n}")).unwrap())
+                    .line(InvoiceLine::catalogue(&follow_up(), n as u32 + 1)),
+                patient: Some(patient(n)),
+            })
+            .collect();
+        let outcomes = practice
+            .bridge
+            .raise_invoices(&requests, Raise::Finalize, &BulkOptions::default())
+            .await
+            .unwrap();
+        for (n, outcome) in outcomes.iter().enumerate() {
+            match &outcome.result {
+                Ok(record) => assert_eq!(record.amount_due, 5000 * (n as i64 + 1)),
+                Err(error) => {
+                    assert_eq!(n, 5, "only the patient without a customer fails");
+                    assert_eq!(error.code(), "customer_not_synced");
+                }
+            }
+        }
+        assert_eq!(outcomes.iter().filter(|outcome| outcome.result.is_ok()).count(), 5);
+        assert_eq!(stripe_invoice_count(&practice.bridge).await, 5);
+    }
+}

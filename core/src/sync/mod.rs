@@ -4,6 +4,7 @@
 
 mod balances;
 mod bridge;
+mod bulk;
 mod builder;
 mod customers;
 mod invoices;
@@ -20,6 +21,7 @@ pub use bridge::{Billbridge, Clock, DELETED_STATUS, SystemClock};
 pub use builder::{
     BillbridgeBuilder, LIVE_MODE_REQUESTS_PER_SECOND, TEST_MODE_REQUESTS_PER_SECOND,
 };
+pub use bulk::{BulkItem, BulkOptions, BulkProgress, InvoiceRequest, ProgressCallback};
 pub use error::SyncError;
 pub use webhooks::{WebhookChange, WebhookDisposition, WebhookOutcome};
 pub use invoices::{PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY};
