@@ -256,7 +256,7 @@ impl Billbridge {
         draft: &InvoiceDraft,
         patient: Option<&Patient>,
     ) -> Result<InvoiceRecord, Error> {
-        let prepared = self.prepare(draft, patient).await?;
+        let prepared = self.prepare(draft, patient, false).await?;
         let (mirror, revision) = self.allow(&prepared.host, InvoiceAction::EditLines).await?;
         if revision != prepared.revision.to_string() {
             return self.raise_invoice(draft, patient, Raise::Draft).await;

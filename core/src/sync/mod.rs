@@ -10,6 +10,7 @@ mod customers;
 mod invoices;
 mod raise;
 mod resync;
+mod services;
 mod webhooks;
 pub mod error;
 pub mod keys;
@@ -23,6 +24,7 @@ pub use builder::{
 };
 pub use bulk::{BulkItem, BulkOptions, BulkProgress, InvoiceRequest, ProgressCallback};
 pub use error::SyncError;
+pub use services::{SERVICE_INVOICE_PREFIX, ServiceBilling, ServiceInvoiceOutcome};
 pub use webhooks::{WebhookChange, WebhookDisposition, WebhookOutcome};
 pub use invoices::{PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY};
 pub use keys::{IdempotencySecret, MIN_IDEMPOTENCY_SECRET_BYTES};

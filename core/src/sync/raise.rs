@@ -114,6 +114,7 @@ impl Billbridge {
         &self,
         draft: &InvoiceDraft,
         patient: Option<&Patient>,
+        payer_is_final: bool,
     ) -> Result<Prepared, Error> {
         let host = draft
             .host_id
@@ -132,7 +133,11 @@ impl Billbridge {
             }
             .into());
         }
-        let payer = self.resolve_payer(draft).await?;
+        let payer = if payer_is_final {
+            draft.payer.clone()
+        } else {
+            self.resolve_payer(draft).await?
+        };
         let customer = self.require_customer(&payer).await?;
         let metadata = self.inner.policy.render(
             MetadataTarget::Invoice,
@@ -232,7 +237,19 @@ impl Billbridge {
         patient: Option<&Patient>,
         mode: Raise,
     ) -> Result<InvoiceRecord, Error> {
-        let prepared = self.prepare(draft, patient).await?;
+        self.raise_with(draft, patient, mode, false).await
+    }
+
+    /// [`Billbridge::raise_invoice`]; `payer_is_final` bills the draft's payer as it
+    /// is, without looking up a default payer.
+    pub(crate) async fn raise_with(
+        &self,
+        draft: &InvoiceDraft,
+        patient: Option<&Patient>,
+        mode: Raise,
+        payer_is_final: bool,
+    ) -> Result<InvoiceRecord, Error> {
+        let prepared = self.prepare(draft, patient, payer_is_final).await?;
         let host = prepared.host.as_str();
         let store = &self.inner.store;
         let mirror = store.invoice_mirror(self.account(), host).await?;
