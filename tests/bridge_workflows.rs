@@ -3,6 +3,10 @@
 //! every step), every invoice action and the illegal ones, webhooks delivered twice and
 //! out of order, re-sync and bulk operations.
 
+// Helpers outside #[test] functions are not covered by clippy's `allow-unwrap-in-tests`;
+// a panic there is a failed test, as intended.
+#![allow(clippy::unwrap_used)]
+
 mod bridge_common;
 
 use billbridge::domain::invoice::InvoiceId;
@@ -23,14 +27,24 @@ fn hero() -> MetadataPolicy {
 async fn upsert_creates_once_then_sends_nothing_when_unchanged() {
     let practice = practice(hero(), true);
     let bridge = &practice.bridge;
-    let created = bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+    let created = bridge
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     assert_eq!(created.outcome, UpsertOutcome::Created);
     assert_eq!(created.host_party_id, "P-1001");
     let before = writes(&practice.mock).len();
-    let again = bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+    let again = bridge
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     assert_eq!(again.outcome, UpsertOutcome::Unchanged);
     assert_eq!(again.stripe_customer_id, created.stripe_customer_id);
-    assert_eq!(writes(&practice.mock).len(), before, "nothing sent when unchanged");
+    assert_eq!(
+        writes(&practice.mock).len(),
+        before,
+        "nothing sent when unchanged"
+    );
 
     let customer = bridge
         .client()
@@ -40,12 +54,24 @@ async fn upsert_creates_once_then_sends_nothing_when_unchanged() {
         .unwrap();
     assert_eq!(customer.name.as_deref(), Some("John Deer"));
     assert_eq!(customer.email.as_deref(), Some("john.deer@example.com"));
-    assert_eq!(customer.metadata.get("gender").map(String::as_str), Some("male"));
-    assert_eq!(customer.metadata.get("date_of_birth").map(String::as_str), Some("1971-03-02"));
-    assert_eq!(customer.metadata.get("host_patient_id").map(String::as_str), Some("P-1001"));
+    assert_eq!(
+        customer.metadata.get("gender").map(String::as_str),
+        Some("male")
+    );
+    assert_eq!(
+        customer.metadata.get("date_of_birth").map(String::as_str),
+        Some("1971-03-02")
+    );
+    assert_eq!(
+        customer.metadata.get("host_patient_id").map(String::as_str),
+        Some("P-1001")
+    );
 
     let moved = john().with_mobile("+447700900999");
-    let updated = bridge.upsert_customer(&Party::Patient(moved)).await.unwrap();
+    let updated = bridge
+        .upsert_customer(&Party::Patient(moved))
+        .await
+        .unwrap();
     assert_eq!(updated.outcome, UpsertOutcome::Updated);
     let customer = bridge
         .client()
@@ -54,24 +80,36 @@ async fn upsert_creates_once_then_sends_nothing_when_unchanged() {
         .await
         .unwrap();
     assert_eq!(customer.phone.as_deref(), Some("+447700900999"));
-    assert_eq!(customer.metadata.get("mobile").map(String::as_str), Some("+447700900999"));
+    assert_eq!(
+        customer.metadata.get("mobile").map(String::as_str),
+        Some("+447700900999")
+    );
 }
 
 #[tokio::test]
 async fn switching_a_field_off_removes_it_from_the_customer_and_the_invoice() {
     let practice = practice(hero(), true);
     let bridge = &practice.bridge;
-    let record = bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+    let record = bridge
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     let draft = johns_draft("INV-META");
     let raised = bridge
         .raise_invoice(&draft, Some(&john()), Raise::Finalize)
         .await
         .unwrap();
-    assert_eq!(raised.metadata.get("patient_gender").map(String::as_str), Some("male"));
+    assert_eq!(
+        raised.metadata.get("patient_gender").map(String::as_str),
+        Some("male")
+    );
 
     let stricter = hero().without(Field::PatientGender);
     let restarted = bridge_over(&practice.mock, &practice.store, stricter, true);
-    let outcome = restarted.upsert_customer(&Party::Patient(john())).await.unwrap();
+    let outcome = restarted
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     assert_eq!(outcome.outcome, UpsertOutcome::Updated);
     let customer = restarted
         .client()
@@ -80,7 +118,10 @@ async fn switching_a_field_off_removes_it_from_the_customer_and_the_invoice() {
         .await
         .unwrap();
     assert!(!customer.metadata.contains_key("gender"));
-    assert_eq!(customer.metadata.get("full_name").map(String::as_str), Some("John Deer"));
+    assert_eq!(
+        customer.metadata.get("full_name").map(String::as_str),
+        Some("John Deer")
+    );
 
     let synced = restarted
         .sync_invoice_metadata(&draft, Some(&john()))
@@ -94,12 +135,21 @@ async fn switching_a_field_off_removes_it_from_the_customer_and_the_invoice() {
         .await
         .unwrap();
     assert!(!invoice.metadata.contains_key("patient_gender"));
-    assert_eq!(invoice.metadata.get("patient_name").map(String::as_str), Some("John Deer"));
     assert_eq!(
-        invoice.metadata.get("appointment_location").map(String::as_str),
+        invoice.metadata.get("patient_name").map(String::as_str),
+        Some("John Deer")
+    );
+    assert_eq!(
+        invoice
+            .metadata
+            .get("appointment_location")
+            .map(String::as_str),
         Some("Harbour Street Clinic")
     );
-    let again = restarted.upsert_customer(&Party::Patient(john())).await.unwrap();
+    let again = restarted
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     assert_eq!(again.outcome, UpsertOutcome::Unchanged);
 }
 
@@ -107,25 +157,43 @@ async fn switching_a_field_off_removes_it_from_the_customer_and_the_invoice() {
 async fn default_payer_receives_the_patients_invoice() {
     let practice = practice(hero(), true);
     let bridge = &practice.bridge;
-    bridge.upsert_customer(&Party::Patient(maria())).await.unwrap();
-    let org = bridge.upsert_customer(&Party::Organisation(northwind())).await.unwrap();
+    bridge
+        .upsert_customer(&Party::Patient(maria()))
+        .await
+        .unwrap();
+    let org = bridge
+        .upsert_customer(&Party::Organisation(northwind()))
+        .await
+        .unwrap();
     bridge
         .set_default_payer(&maria().id, &northwind().id)
         .await
         .unwrap();
     let draft = billbridge::domain::invoice::InvoiceDraft::for_patient(&maria())
         .host_id(InvoiceId::new("INV-M").unwrap())
-        .line(billbridge::domain::invoice::InvoiceLine::catalogue(&follow_up(), 1));
+        .line(billbridge::domain::invoice::InvoiceLine::catalogue(
+            &follow_up(),
+            1,
+        ));
     assert_eq!(
         bridge.resolve_payer(&draft).await.unwrap(),
         PayerRef::Organisation(northwind().id)
     );
-    let raised = bridge.raise_invoice(&draft, Some(&maria()), Raise::Draft).await.unwrap();
+    let raised = bridge
+        .raise_invoice(&draft, Some(&maria()), Raise::Draft)
+        .await
+        .unwrap();
     assert_eq!(raised.stripe_customer_id, org.stripe_customer_id);
     assert_eq!(raised.payer_host_id, "ORG-1");
     assert_eq!(raised.patient_host_id.as_deref(), Some("P-1002"));
-    assert_eq!(raised.metadata.get("patient_name").map(String::as_str), Some("María López"));
-    assert_eq!(raised.metadata.get("host_payer_id").map(String::as_str), Some("ORG-1"));
+    assert_eq!(
+        raised.metadata.get("patient_name").map(String::as_str),
+        Some("María López")
+    );
+    assert_eq!(
+        raised.metadata.get("host_payer_id").map(String::as_str),
+        Some("ORG-1")
+    );
 
     assert!(bridge.clear_default_payer(&maria().id).await.unwrap());
     assert_eq!(
@@ -138,18 +206,34 @@ async fn default_payer_receives_the_patients_invoice() {
 async fn credit_and_debit_balances_apply_to_the_next_invoice_as_previewed() {
     let practice = practice(hero(), true);
     let bridge = &practice.bridge;
-    bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+    bridge
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     let john_pays = PayerRef::Patient(john().id);
     let credit = bridge
-        .adjust_balance(&john_pays, Money::gbp(-5000), "Missed appointment kept as credit", "ADJ-1")
+        .adjust_balance(
+            &john_pays,
+            Money::gbp(-5000),
+            "Missed appointment kept as credit",
+            "ADJ-1",
+        )
         .await
         .unwrap();
     assert_eq!(credit.ending_balance, Money::gbp(-5000));
     let repeated = bridge
-        .adjust_balance(&john_pays, Money::gbp(-5000), "Missed appointment kept as credit", "ADJ-1")
+        .adjust_balance(
+            &john_pays,
+            Money::gbp(-5000),
+            "Missed appointment kept as credit",
+            "ADJ-1",
+        )
         .await
         .unwrap();
-    assert_eq!(repeated.stripe_transaction_id, credit.stripe_transaction_id, "never doubled");
+    assert_eq!(
+        repeated.stripe_transaction_id, credit.stripe_transaction_id,
+        "never doubled"
+    );
     assert_eq!(bridge.balance(&john_pays).await.unwrap(), Money::gbp(-5000));
 
     let draft = johns_draft("INV-BAL");
@@ -159,12 +243,18 @@ async fn credit_and_debit_balances_apply_to_the_next_invoice_as_previewed() {
         .iter()
         .map(|request| request.method)
         .collect();
-    assert!(sent.iter().all(|method| *method == Method::Get), "preview only reads");
+    assert!(
+        sent.iter().all(|method| *method == Method::Get),
+        "preview only reads"
+    );
     assert_eq!(preview.total, Money::gbp(8500));
     assert_eq!(preview.amount_due, Money::gbp(3500));
     assert_eq!(preview.ending_balance, Money::gbp(0));
 
-    let raised = bridge.raise_invoice(&draft, Some(&john()), Raise::Finalize).await.unwrap();
+    let raised = bridge
+        .raise_invoice(&draft, Some(&john()), Raise::Finalize)
+        .await
+        .unwrap();
     assert_eq!(raised.total, 8500);
     assert_eq!(raised.amount_due, preview.amount_due.amount());
     assert_eq!(raised.starting_balance, -5000);
@@ -183,7 +273,10 @@ async fn credit_and_debit_balances_apply_to_the_next_invoice_as_previewed() {
 async fn raise_stops_at_draft_finalize_or_send() {
     let practice = practice(hero(), true);
     let bridge = &practice.bridge;
-    bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+    bridge
+        .upsert_customer(&Party::Patient(john()))
+        .await
+        .unwrap();
     let draft = bridge
         .raise_invoice(&johns_draft("INV-D"), Some(&john()), Raise::Draft)
         .await
@@ -209,7 +302,10 @@ async fn raise_stops_at_draft_finalize_or_send() {
         .unwrap();
     assert_eq!(sent.status, InvoiceStatus::Open);
     let after = writes(&practice.mock);
-    let new: Vec<_> = after[before.len()..].iter().map(|(_, path)| path.clone()).collect();
+    let new: Vec<_> = after[before.len()..]
+        .iter()
+        .map(|(_, path)| path.clone())
+        .collect();
     assert_eq!(new.len(), 4, "create, add_lines, finalize, send: {new:?}");
     assert!(new[3].ends_with("/send"));
     assert_eq!(stripe_invoice_count(bridge).await, 3);
@@ -225,10 +321,18 @@ async fn raise_stops_at_draft_finalize_or_send() {
 
 mod actions {
     use super::*;
-    use billbridge::sync::{PaidOutside, PaymentMethod, DELETED_STATUS};
+    use billbridge::sync::{DELETED_STATUS, PaidOutside, PaymentMethod};
 
-    async fn raised(practice: &Practice, host: &str, mode: Raise) -> billbridge::sync::InvoiceRecord {
-        practice.bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+    async fn raised(
+        practice: &Practice,
+        host: &str,
+        mode: Raise,
+    ) -> billbridge::sync::InvoiceRecord {
+        practice
+            .bridge
+            .upsert_customer(&Party::Patient(john()))
+            .await
+            .unwrap();
         practice
             .bridge
             .raise_invoice(&johns_draft(host), Some(&john()), mode)
@@ -257,12 +361,20 @@ mod actions {
         refused(&practice, bridge.send(host)).await;
         refused(&practice, bridge.void(host)).await;
         refused(&practice, bridge.mark_uncollectible(host)).await;
-        refused(&practice, bridge.mark_paid_outside_stripe(host, &PaidOutside::new(PaymentMethod::Cash))).await;
+        refused(
+            &practice,
+            bridge.mark_paid_outside_stripe(host, &PaidOutside::new(PaymentMethod::Cash)),
+        )
+        .await;
         let open = bridge.finalize(host).await.unwrap();
         assert_eq!(open.status, InvoiceStatus::Open);
         refused(&practice, bridge.finalize(host)).await;
         refused(&practice, bridge.delete_draft(host)).await;
-        refused(&practice, bridge.edit_draft(&johns_draft(host), Some(&john()))).await;
+        refused(
+            &practice,
+            bridge.edit_draft(&johns_draft(host), Some(&john())),
+        )
+        .await;
     }
 
     #[tokio::test]
@@ -274,15 +386,24 @@ mod actions {
         let payment = PaidOutside::new(PaymentMethod::Cash)
             .reference("RECEIPT-77")
             .on(billbridge::domain::date::Date::parse("2026-11-21").unwrap());
-        let paid = bridge.mark_paid_outside_stripe(host, &payment).await.unwrap();
+        let paid = bridge
+            .mark_paid_outside_stripe(host, &payment)
+            .await
+            .unwrap();
         assert_eq!(paid.status, InvoiceStatus::Paid);
         assert_eq!(paid.amount_paid, 8500);
         assert_eq!(paid.amount_remaining, 0);
         let outside = paid.paid_outside.clone().unwrap();
         assert_eq!(outside.method, "cash");
         assert_eq!(outside.reference.as_deref(), Some("RECEIPT-77"));
-        assert_eq!(paid.metadata.get("paid_outside_method").map(String::as_str), Some("cash"));
-        assert_eq!(paid.metadata.get("paid_outside_on").map(String::as_str), Some("2026-11-21"));
+        assert_eq!(
+            paid.metadata.get("paid_outside_method").map(String::as_str),
+            Some("cash")
+        );
+        assert_eq!(
+            paid.metadata.get("paid_outside_on").map(String::as_str),
+            Some("2026-11-21")
+        );
         refused(&practice, bridge.void(host)).await;
         refused(&practice, bridge.mark_paid_outside_stripe(host, &payment)).await;
         refused(&practice, bridge.mark_uncollectible(host)).await;
@@ -295,13 +416,17 @@ mod actions {
     async fn void_and_uncollectible_follow_the_state_machine() {
         let practice = practice(hero(), true);
         let bridge = &practice.bridge;
-        let voided_host = raised(&practice, "INV-A3", Raise::Finalize).await.host_invoice_id;
+        let voided_host = raised(&practice, "INV-A3", Raise::Finalize)
+            .await
+            .host_invoice_id;
         let voided = bridge.void(&voided_host).await.unwrap();
         assert_eq!(voided.status, InvoiceStatus::Void);
         refused(&practice, bridge.void(&voided_host)).await;
         refused(&practice, bridge.send(&voided_host)).await;
 
-        let doubtful = raised(&practice, "INV-A4", Raise::Finalize).await.host_invoice_id;
+        let doubtful = raised(&practice, "INV-A4", Raise::Finalize)
+            .await
+            .host_invoice_id;
         let uncollectible = bridge.mark_uncollectible(&doubtful).await.unwrap();
         assert_eq!(uncollectible.status, InvoiceStatus::Uncollectible);
         refused(&practice, bridge.mark_uncollectible(&doubtful)).await;
@@ -316,7 +441,9 @@ mod actions {
     async fn deleted_draft_needs_a_new_revision_to_be_raised_again() {
         let practice = practice(hero(), true);
         let bridge = &practice.bridge;
-        let host = raised(&practice, "INV-A5", Raise::Draft).await.host_invoice_id;
+        let host = raised(&practice, "INV-A5", Raise::Draft)
+            .await
+            .host_invoice_id;
         let deleted = bridge.delete_draft(&host).await.unwrap();
         assert_eq!(deleted.status.as_str(), DELETED_STATUS);
         refused(&practice, bridge.finalize(&host)).await;
@@ -327,7 +454,10 @@ mod actions {
         assert_eq!(again.code(), "invoice_deleted");
         let mut revised = johns_draft(&host);
         revised.bump_revision();
-        let raised = bridge.raise_invoice(&revised, Some(&john()), Raise::Finalize).await.unwrap();
+        let raised = bridge
+            .raise_invoice(&revised, Some(&john()), Raise::Finalize)
+            .await
+            .unwrap();
         assert_eq!(raised.status, InvoiceStatus::Open);
         assert_ne!(raised.stripe_invoice_id, deleted.stripe_invoice_id);
     }
@@ -350,9 +480,15 @@ mod actions {
             .unwrap();
         assert_eq!(finalized.stripe_invoice_id, record.stripe_invoice_id);
         assert_eq!(finalized.amount_due, 5000);
-        let mut open = billbridge::stripe::client::ListInvoices::default();
-        open.status = Some(InvoiceStatus::Draft);
-        let mut pager = bridge.client().invoices().list(&open, &RequestContext::new()).unwrap();
+        let open = billbridge::stripe::client::ListInvoices {
+            status: Some(InvoiceStatus::Draft),
+            ..Default::default()
+        };
+        let mut pager = bridge
+            .client()
+            .invoices()
+            .list(&open, &RequestContext::new())
+            .unwrap();
         let drafts = pager.next_page().await.unwrap().unwrap_or_default();
         assert!(drafts.is_empty(), "the first draft was deleted");
     }
@@ -369,10 +505,18 @@ mod crashes {
     /// lines, finalized and sent once.
     async fn crash_then_resume(prepare: Option<Raise>, path: &str, fault: Fault) {
         let practice = practice(hero(), false);
-        practice.bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+        practice
+            .bridge
+            .upsert_customer(&Party::Patient(john()))
+            .await
+            .unwrap();
         let draft = johns_draft("INV-CRASH");
         if let Some(mode) = prepare {
-            practice.bridge.raise_invoice(&draft, Some(&john()), mode).await.unwrap();
+            practice
+                .bridge
+                .raise_invoice(&draft, Some(&john()), mode)
+                .await
+                .unwrap();
         }
         practice
             .mock
@@ -392,7 +536,11 @@ mod crashes {
         assert_eq!(record.status, InvoiceStatus::Open);
         assert_eq!(record.total, 8500);
         assert_eq!(record.amount_due, 8500);
-        assert_eq!(stripe_invoice_count(&restarted).await, 1, "{path} {fault:?}");
+        assert_eq!(
+            stripe_invoice_count(&restarted).await,
+            1,
+            "{path} {fault:?}"
+        );
         let mut lines = restarted
             .client()
             .invoices()
@@ -457,7 +605,12 @@ mod crashes {
 
     #[tokio::test]
     async fn send_connection_reset() {
-        crash_then_resume(Some(Raise::Finalize), "/v1/invoices/", Fault::ConnectionReset).await;
+        crash_then_resume(
+            Some(Raise::Finalize),
+            "/v1/invoices/",
+            Fault::ConnectionReset,
+        )
+        .await;
     }
 }
 
@@ -468,7 +621,11 @@ mod webhooks {
     use billbridge::sync::{WebhookChange, WebhookDisposition};
 
     async fn paid_on_hosted_page(practice: &Practice, host: &str) -> String {
-        practice.bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+        practice
+            .bridge
+            .upsert_customer(&Party::Patient(john()))
+            .await
+            .unwrap();
         let record = practice
             .bridge
             .raise_invoice(&johns_draft(host), Some(&john()), Raise::FinalizeAndSend)
@@ -567,7 +724,12 @@ mod webhooks {
             .unwrap_err();
         assert_eq!(error.code(), "signature_mismatch");
         assert_eq!(
-            practice.bridge.handle_webhook(&paid.body, None).await.unwrap_err().code(),
+            practice
+                .bridge
+                .handle_webhook(&paid.body, None)
+                .await
+                .unwrap_err()
+                .code(),
             "missing_header"
         );
         practice.mock.clock().advance(3600);
@@ -584,7 +746,11 @@ mod webhooks {
     #[tokio::test]
     async fn unknown_invoices_and_event_types_are_acknowledged_and_ignored() {
         let practice = practice(hero(), true);
-        let customer = practice.bridge.upsert_customer(&Party::Patient(john())).await.unwrap();
+        let customer = practice
+            .bridge
+            .upsert_customer(&Party::Patient(john()))
+            .await
+            .unwrap();
         practice.mock.take_webhooks();
         // An invoice raised outside billbridge, without a host invoice id.
         let params = billbridge::stripe::client::CreateInvoice::new(customer.stripe_customer_id);
@@ -601,7 +767,12 @@ mod webhooks {
                 .handle_webhook(&delivery.body, Some(&delivery.signature_header))
                 .await
                 .unwrap();
-            assert_eq!(outcome.disposition, WebhookDisposition::Ignored, "{}", outcome.event_type);
+            assert_eq!(
+                outcome.disposition,
+                WebhookDisposition::Ignored,
+                "{}",
+                outcome.event_type
+            );
             assert!(outcome.changes.is_empty());
         }
     }
@@ -613,7 +784,13 @@ mod webhooks {
         let host = paid_on_hosted_page(&practice, "INV-MISSED").await;
         practice.mock.take_webhooks(); // lost
         assert_eq!(
-            practice.bridge.invoice(&host).await.unwrap().unwrap().status,
+            practice
+                .bridge
+                .invoice(&host)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
             InvoiceStatus::Open
         );
         let records = practice.bridge.resync_changed_since(since).await.unwrap();
@@ -633,8 +810,12 @@ mod bulk {
     use std::sync::{Arc, Mutex};
 
     fn patient(number: usize) -> Patient {
-        Patient::new(PatientId::new(format!("P-{number}")).unwrap(), "Test", format!("Patient {number}"))
-            .with_email(format!("patient{number}@example.com"))
+        Patient::new(
+            PatientId::new(format!("P-{number}")).unwrap(),
+            "Test",
+            format!("Patient {number}"),
+        )
+        .with_email(format!("patient{number}@example.com"))
     }
 
     #[tokio::test]
@@ -649,7 +830,11 @@ mod bulk {
             requests_per_second: Some(100),
             progress: Some(Arc::new(move |progress| log.lock().unwrap().push(progress))),
         };
-        let outcomes = practice.bridge.upsert_customers(&parties, &options).await.unwrap();
+        let outcomes = practice
+            .bridge
+            .upsert_customers(&parties, &options)
+            .await
+            .unwrap();
         assert_eq!(outcomes.len(), 12);
         for (position, outcome) in outcomes.iter().enumerate() {
             assert_eq!(outcome.index, position);
@@ -705,7 +890,13 @@ mod bulk {
                 }
             }
         }
-        assert_eq!(outcomes.iter().filter(|outcome| outcome.result.is_ok()).count(), 5);
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|outcome| outcome.result.is_ok())
+                .count(),
+            5
+        );
         assert_eq!(stripe_invoice_count(&practice.bridge).await, 5);
     }
 }

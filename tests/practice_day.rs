@@ -4,6 +4,10 @@
 //! postage debit, Ben's cash payment, Chloé's card payment reported by webhook, Dev's
 //! voided invoice and Eli's self-pay remainder after insurance.
 
+// Helpers outside #[test] functions are not covered by clippy's `allow-unwrap-in-tests`;
+// a panic there is a failed test, as intended.
+#![allow(clippy::unwrap_used)]
+
 mod bridge_common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,11 +49,16 @@ struct Day {
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_else(|| panic!("{key} is text"))
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is text"))
 }
 
 fn load() -> Day {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/practice_day.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/data/practice_day.json"
+    );
     let data: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let currency = Currency::new(text(&data["practice"], "currency")).unwrap();
     let practitioners: BTreeMap<String, Practitioner> = data["practitioners"]
@@ -58,7 +67,10 @@ fn load() -> Day {
         .iter()
         .map(|p| {
             let id = text(p, "id");
-            (id.to_owned(), Practitioner::new(PractitionerId::new(id).unwrap(), text(p, "name")))
+            (
+                id.to_owned(),
+                Practitioner::new(PractitionerId::new(id).unwrap(), text(p, "name")),
+            )
         })
         .collect();
     let locations = data["locations"]
@@ -67,7 +79,10 @@ fn load() -> Day {
         .iter()
         .map(|l| {
             let id = text(l, "id");
-            (id.to_owned(), Location::new(LocationId::new(id).unwrap(), text(l, "name")))
+            (
+                id.to_owned(),
+                Location::new(LocationId::new(id).unwrap(), text(l, "name")),
+            )
         })
         .collect();
     let catalogue = Catalogue::new(data["catalogue"].as_array().unwrap().iter().map(|item| {
@@ -104,7 +119,9 @@ fn load() -> Day {
             .with_mobile(text(p, "mobile"))
             .with_email(text(p, "email"))
             .with_postcode(text(p, "postcode"))
-            .with_registered_practitioner(practitioners[text(p, "registered_practitioner")].clone());
+            .with_registered_practitioner(
+                practitioners[text(p, "registered_practitioner")].clone(),
+            );
             if let Some(payer) = p["default_payer"].as_str() {
                 patient = patient.with_default_payer(OrganisationId::new(payer).unwrap());
             }
@@ -118,7 +135,9 @@ fn load() -> Day {
         .iter()
         .map(|field| field.as_str().unwrap())
         .collect();
-    let policy = MetadataPolicy::hero_compatible().without_all(fields_off).unwrap();
+    let policy = MetadataPolicy::hero_compatible()
+        .without_all(fields_off)
+        .unwrap();
     let mock = MockStripe::new();
     mock.set_webhook_options(WebhookOptions {
         signature_time: SignatureTime::MockClock,
@@ -171,9 +190,10 @@ impl Day {
             .catalogue
             .for_slot_type(text(appointment, "slot_type"))
             .unwrap();
-        let context = AppointmentContext::for_appointment(AppointmentId::new(appointment_id).unwrap())
-            .at(self.locations[text(appointment, "location")].clone())
-            .with_practitioner(self.practitioners[text(appointment, "practitioner")].clone());
+        let context =
+            AppointmentContext::for_appointment(AppointmentId::new(appointment_id).unwrap())
+                .at(self.locations[text(appointment, "location")].clone())
+                .with_practitioner(self.practitioners[text(appointment, "practitioner")].clone());
         InvoiceDraft::for_patient(patient)
             .host_id(InvoiceId::new(host_invoice_id).unwrap())
             .line(InvoiceLine::catalogue(item, 1))
@@ -232,7 +252,10 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
         );
     }
     assert_eq!(
-        bridge.default_payer(&day.patient("P-1002").id).await.unwrap(),
+        bridge
+            .default_payer(&day.patient("P-1002").id)
+            .await
+            .unwrap(),
         Some(day.organisation.id.clone())
     );
 
@@ -240,7 +263,12 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
     let john = PayerRef::Patient(day.patient("P-1001").id.clone());
     let prepaid = day.appointment("APT-1")["prepaid"].as_i64().unwrap();
     let credit = bridge
-        .adjust_balance(&john, Money::gbp(-prepaid), "Missed appointment kept as credit", "APT-1-credit")
+        .adjust_balance(
+            &john,
+            Money::gbp(-prepaid),
+            "Missed appointment kept as credit",
+            "APT-1-credit",
+        )
         .await
         .unwrap();
     assert_eq!(credit.amount, Money::gbp(-5000));
@@ -248,7 +276,9 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
 
     // Step 3: APT-2 and a home test kit, 5000 + 3500; the credit leaves 3500 due.
     let kit = day.catalogue.require("blood-test-kit").unwrap();
-    let johns = day.draft_for("APT-2", "INV-APT-2").line(InvoiceLine::catalogue(kit, 1));
+    let johns = day
+        .draft_for("APT-2", "INV-APT-2")
+        .line(InvoiceLine::catalogue(kit, 1));
     let preview = bridge.preview(&johns).await.unwrap();
     assert_eq!(preview.total, Money::gbp(8500));
     assert_eq!(preview.amount_due, Money::gbp(3500));
@@ -292,11 +322,19 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
     let aiko = PayerRef::Patient(day.patient("P-1003").id.clone());
     let postage = day.catalogue.require("postage").unwrap().unit_amount;
     bridge
-        .adjust_balance(&aiko, postage, "Postage for a home test kit", "P-1003-postage")
+        .adjust_balance(
+            &aiko,
+            postage,
+            "Postage for a home test kit",
+            "P-1003-postage",
+        )
         .await
         .unwrap();
     let aikos = day.draft_for("APT-4", "INV-APT-4");
-    assert_eq!(bridge.preview(&aikos).await.unwrap().amount_due, Money::gbp(7950));
+    assert_eq!(
+        bridge.preview(&aikos).await.unwrap().amount_due,
+        Money::gbp(7950)
+    );
     let aikos = day.raise(&aikos, "P-1003", Raise::FinalizeAndSend).await;
     assert_eq!(aikos.total, 7500);
     assert_eq!(aikos.starting_balance, 450);
@@ -372,18 +410,20 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
 
     // Step 9: Eli's 12000 General Service: insurance paid 8000, the 4000 remainder
     // moves to the self-pay rate, is invoiced to Eli and stamped with the date.
-    let rates = BillingRates::new(day.data["billing_rates"].as_array().unwrap().iter().map(|rate| {
-        BillingRate::new(
-            RateId::new(text(rate, "id")).unwrap(),
-            text(rate, "name"),
-            rate["invoiced"].as_bool().unwrap(),
-            if text(rate, "payer") == "insurance" {
-                RatePayer::Insurance
-            } else {
-                RatePayer::Client
-            },
-        )
-    }))
+    let rates = BillingRates::new(day.data["billing_rates"].as_array().unwrap().iter().map(
+        |rate| {
+            BillingRate::new(
+                RateId::new(text(rate, "id")).unwrap(),
+                text(rate, "name"),
+                rate["invoiced"].as_bool().unwrap(),
+                if text(rate, "payer") == "insurance" {
+                    RatePayer::Insurance
+                } else {
+                    RatePayer::Client
+                },
+            )
+        },
+    ))
     .unwrap();
     let today = bridge.today().unwrap();
     let eli = day.patient("P-1007");
@@ -397,16 +437,23 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
     let self_pay = rates.get(&RateId::new("RATE-GEN-SELF").unwrap()).unwrap();
     let split = session.split_insurance(Money::gbp(8000), self_pay).unwrap();
     assert_eq!(split.client_part, Money::gbp(4000));
-    let services = vec![split.insurer_service.clone(), split.client_service.clone().unwrap()];
+    let services = vec![
+        split.insurer_service.clone(),
+        split.client_service.clone().unwrap(),
+    ];
     let billing = ServiceBilling {
         invoiced_on: today,
         mode: Raise::FinalizeAndSend,
     };
     let outcomes = bridge
-        .raise_for_services(&services, &rates, &[eli.clone()], &billing)
+        .raise_for_services(&services, &rates, std::slice::from_ref(eli), &billing)
         .await
         .unwrap();
-    assert_eq!(outcomes.len(), 1, "only the self-pay remainder is invoiceable");
+    assert_eq!(
+        outcomes.len(),
+        1,
+        "only the self-pay remainder is invoiceable"
+    );
     let outcome = &outcomes[0];
     assert_eq!(outcome.payer, PayerRef::Patient(eli.id.clone()));
     let elis = outcome.result.as_ref().unwrap();
@@ -418,7 +465,7 @@ async fn practice_day_plays_every_workflow_with_stripes_amounts() {
     assert_eq!(outcome.services[0].invoiced_on, Some(today));
     // Raising the same services again returns the same invoice.
     let again = bridge
-        .raise_for_services(&services, &rates, &[eli.clone()], &billing)
+        .raise_for_services(&services, &rates, std::slice::from_ref(eli), &billing)
         .await
         .unwrap();
     assert_eq!(

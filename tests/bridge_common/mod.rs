@@ -1,10 +1,16 @@
 //! Shared set-up for the Billbridge workflow tests: a MockStripe, a bridge over it with
 //! the mock's clock and webhook secret, and the people of a small practice.
-#![allow(dead_code)] // each test target uses a different part of this module
+#![allow(dead_code)]
+// each test target uses a different part of this module
+// Helpers outside #[test] functions are not covered by clippy's `allow-unwrap-in-tests`;
+// a panic here is a failed test, as intended.
+#![allow(clippy::unwrap_used)]
 
 use billbridge::domain::catalogue::{CatalogueItem, CatalogueKey};
 use billbridge::domain::date::Date;
-use billbridge::domain::invoice::{AppointmentContext, InvoiceDraft, InvoiceId, InvoiceLine, Location};
+use billbridge::domain::invoice::{
+    AppointmentContext, InvoiceDraft, InvoiceId, InvoiceLine, Location,
+};
 use billbridge::domain::metadata::MetadataPolicy;
 use billbridge::domain::money::Money;
 use billbridge::domain::party::{
@@ -32,7 +38,11 @@ pub fn practice(policy: MetadataPolicy, retries: bool) -> Practice {
     let mock = MockStripe::new();
     let store = MemoryStore::new();
     let bridge = bridge_over(&mock, &store, policy, retries);
-    Practice { mock, store, bridge }
+    Practice {
+        mock,
+        store,
+        bridge,
+    }
 }
 
 /// Another bridge over the same mock and store: a restarted process.
@@ -90,8 +100,11 @@ pub fn maria() -> Patient {
 }
 
 pub fn northwind() -> Organisation {
-    Organisation::new(OrganisationId::new("ORG-1").unwrap(), "Northwind Insurance Ltd")
-        .with_email("claims@northwind.example")
+    Organisation::new(
+        OrganisationId::new("ORG-1").unwrap(),
+        "Northwind Insurance Ltd",
+    )
+    .with_email("claims@northwind.example")
 }
 
 pub fn follow_up() -> CatalogueItem {
@@ -112,7 +125,10 @@ pub fn kit() -> CatalogueItem {
 
 pub fn clinic_visit() -> AppointmentContext {
     AppointmentContext::default()
-        .at(Location::new(LocationId::new("LOC-1").unwrap(), "Harbour Street Clinic"))
+        .at(Location::new(
+            LocationId::new("LOC-1").unwrap(),
+            "Harbour Street Clinic",
+        ))
         .with_practitioner(dr_okafor())
 }
 

@@ -187,7 +187,10 @@ impl Billbridge {
     }
 
     /// The mirror of `host_invoice_id`, or [`SyncError::InvoiceNotRaised`].
-    pub(crate) async fn require_mirror(&self, host_invoice_id: &str) -> Result<InvoiceMirror, Error> {
+    pub(crate) async fn require_mirror(
+        &self,
+        host_invoice_id: &str,
+    ) -> Result<InvoiceMirror, Error> {
         self.inner
             .store
             .invoice_mirror(self.account(), host_invoice_id)
@@ -211,7 +214,9 @@ impl Billbridge {
     ) -> Result<(Option<InvoiceMirror>, Option<InvoiceMirror>), Error> {
         let store = &self.inner.store;
         for _ in 0..MIRROR_SWAP_ATTEMPTS {
-            let current = store.invoice_mirror(self.account(), host_invoice_id).await?;
+            let current = store
+                .invoice_mirror(self.account(), host_invoice_id)
+                .await?;
             let Some(next) = candidate(current.as_ref()) else {
                 return Ok((current.clone(), current));
             };

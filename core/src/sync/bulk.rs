@@ -217,9 +217,11 @@ impl Billbridge {
         parties: &[Party],
         options: &BulkOptions,
     ) -> Result<Vec<BulkItem<CustomerRecord>>, Error> {
-        self.run_bulk(parties.iter().collect(), options, |bridge, party| async move {
-            bridge.upsert_customer(party).await
-        })
+        self.run_bulk(
+            parties.iter().collect(),
+            options,
+            |bridge, party| async move { bridge.upsert_customer(party).await },
+        )
         .await
     }
 
@@ -235,11 +237,15 @@ impl Billbridge {
         mode: Raise,
         options: &BulkOptions,
     ) -> Result<Vec<BulkItem<InvoiceRecord>>, Error> {
-        self.run_bulk(requests.iter().collect(), options, |bridge, request| async move {
-            bridge
-                .raise_invoice(&request.draft, request.patient.as_ref(), mode)
-                .await
-        })
+        self.run_bulk(
+            requests.iter().collect(),
+            options,
+            |bridge, request| async move {
+                bridge
+                    .raise_invoice(&request.draft, request.patient.as_ref(), mode)
+                    .await
+            },
+        )
         .await
     }
 }

@@ -53,7 +53,11 @@ impl Billbridge {
         Ok((mirror, revision.to_string()))
     }
 
-    async fn record(&self, mirror: &InvoiceMirror, invoice: &Invoice) -> Result<InvoiceRecord, Error> {
+    async fn record(
+        &self,
+        mirror: &InvoiceMirror,
+        invoice: &Invoice,
+    ) -> Result<InvoiceRecord, Error> {
         self.absorb_invoice(
             &mirror.host_invoice_id,
             invoice,
@@ -73,7 +77,9 @@ impl Billbridge {
     pub async fn finalize(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
         let (mirror, revision) = self.allow(host_invoice_id, InvoiceAction::Finalize).await?;
         let store = &self.inner.store;
-        let checkpoint = store.raise_checkpoint(self.account(), host_invoice_id).await?;
+        let checkpoint = store
+            .raise_checkpoint(self.account(), host_invoice_id)
+            .await?;
         if checkpoint
             .as_ref()
             .is_some_and(|checkpoint| checkpoint.lines_added.is_empty())
@@ -83,7 +89,11 @@ impl Billbridge {
             }
             .into());
         }
-        let context = self.keyed(&invoice_subject(host_invoice_id), "invoice.finalize", &revision);
+        let context = self.keyed(
+            &invoice_subject(host_invoice_id),
+            "invoice.finalize",
+            &revision,
+        );
         let invoice = self
             .inner
             .client
@@ -112,7 +122,10 @@ impl Billbridge {
             .send(&mirror.stripe_invoice_id, &context)
             .await?;
         let store = &self.inner.store;
-        if let Some(mut checkpoint) = store.raise_checkpoint(self.account(), host_invoice_id).await? {
+        if let Some(mut checkpoint) = store
+            .raise_checkpoint(self.account(), host_invoice_id)
+            .await?
+        {
             checkpoint.sent = true;
             store.put_raise_checkpoint(&checkpoint).await?;
         }
@@ -139,7 +152,11 @@ impl Billbridge {
         let invoices = self.inner.client.invoices();
         let context = self.keyed(&subject, "invoice.pay_outside", &revision);
         invoices
-            .pay(&mirror.stripe_invoice_id, &PayInvoice::out_of_band(), &context)
+            .pay(
+                &mirror.stripe_invoice_id,
+                &PayInvoice::out_of_band(),
+                &context,
+            )
             .await?;
         let mut metadata = vec![(
             PAID_OUTSIDE_METHOD_KEY.to_owned(),
@@ -345,7 +362,11 @@ impl Billbridge {
             .inner
             .keys
             .digest(&[mirror.stripe_invoice_id.as_bytes(), &flat]);
-        let context = self.keyed(&invoice_subject(&mirror.host_invoice_id), operation, &revision);
+        let context = self.keyed(
+            &invoice_subject(&mirror.host_invoice_id),
+            operation,
+            &revision,
+        );
         let invoice = self
             .inner
             .client

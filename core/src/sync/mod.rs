@@ -4,18 +4,18 @@
 
 mod balances;
 mod bridge;
-mod bulk;
 mod builder;
+mod bulk;
 mod customers;
+pub mod error;
 mod invoices;
+pub mod keys;
 mod raise;
+pub mod records;
 mod resync;
 mod services;
-mod webhooks;
-pub mod error;
-pub mod keys;
-pub mod records;
 pub mod store;
+mod webhooks;
 
 pub use balances::ADJUSTMENT_ID_METADATA_KEY;
 pub use bridge::{Billbridge, Clock, DELETED_STATUS, SystemClock};
@@ -24,11 +24,11 @@ pub use builder::{
 };
 pub use bulk::{BulkItem, BulkOptions, BulkProgress, InvoiceRequest, ProgressCallback};
 pub use error::SyncError;
-pub use services::{SERVICE_INVOICE_PREFIX, ServiceBilling, ServiceInvoiceOutcome};
-pub use webhooks::{WebhookChange, WebhookDisposition, WebhookOutcome};
 pub use invoices::{PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY};
 pub use keys::{IdempotencySecret, MIN_IDEMPOTENCY_SECRET_BYTES};
 pub use records::{
-    BalanceAdjustment, CustomerRecord, InvoicePreview, InvoiceRecord, PaidOutside,
-    PaymentMethod, Raise, UpsertOutcome,
+    BalanceAdjustment, CustomerRecord, InvoicePreview, InvoiceRecord, PaidOutside, PaymentMethod,
+    Raise, UpsertOutcome,
 };
+pub use services::{SERVICE_INVOICE_PREFIX, ServiceBilling, ServiceInvoiceOutcome};
+pub use webhooks::{WebhookChange, WebhookDisposition, WebhookOutcome};

@@ -39,13 +39,13 @@ impl Billbridge {
                 let (_, after) = self
                     .update_mirror(host_invoice_id, |current| {
                         let current = current?;
-                        (current.stripe_invoice_id == stripe_id && !is_deleted(current)).then(|| {
-                            InvoiceMirror {
+                        (current.stripe_invoice_id == stripe_id && !is_deleted(current)).then(
+                            || InvoiceMirror {
                                 status: InvoiceStatus::Unknown(DELETED_STATUS.to_owned()),
                                 stripe_updated_at: now.max(current.stripe_updated_at),
                                 ..current.clone()
-                            }
-                        })
+                            },
+                        )
                     })
                     .await?;
                 return Ok(after.unwrap_or(mirror));
@@ -83,8 +83,12 @@ impl Billbridge {
             ("type".to_owned(), "invoice.*".to_owned()),
             ("limit".to_owned(), "100".to_owned()),
         ];
-        let mut pager: Pager<Event> =
-            Pager::list(&self.inner.client, "/v1/events", params, &self.context(None));
+        let mut pager: Pager<Event> = Pager::list(
+            &self.inner.client,
+            "/v1/events",
+            params,
+            &self.context(None),
+        );
         let mut seen = BTreeSet::new();
         let mut hosts = Vec::new();
         while let Some(page) = pager.next_page().await? {

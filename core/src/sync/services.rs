@@ -80,8 +80,11 @@ impl Billbridge {
             let subject = payer_subject(&group.payer);
             let mut parts: Vec<&[u8]> = vec![subject.as_bytes()];
             parts.extend(group.services.iter().map(|id| id.as_str().as_bytes()));
-            let host_invoice_id = format!("{SERVICE_INVOICE_PREFIX}{}", self.inner.keys.digest(&parts));
-            let draft = group.to_draft().host_id(InvoiceId::new(host_invoice_id.clone())?);
+            let host_invoice_id =
+                format!("{SERVICE_INVOICE_PREFIX}{}", self.inner.keys.digest(&parts));
+            let draft = group
+                .to_draft()
+                .host_id(InvoiceId::new(host_invoice_id.clone())?);
             let patient = match group.patients.as_slice() {
                 [only] => patients.iter().find(|patient| patient.id == *only),
                 _ => None,

@@ -93,7 +93,10 @@ pub struct WebhookOutcome {
 }
 
 /// The changes between two mirrors of one invoice.
-pub(crate) fn mirror_changes(before: Option<&InvoiceMirror>, after: &InvoiceMirror) -> Vec<WebhookChange> {
+pub(crate) fn mirror_changes(
+    before: Option<&InvoiceMirror>,
+    after: &InvoiceMirror,
+) -> Vec<WebhookChange> {
     let host_invoice_id = after.host_invoice_id.clone();
     let mut changes = Vec::new();
     let status_before = before.map(|mirror| mirror.status.clone());
@@ -113,8 +116,11 @@ pub(crate) fn mirror_changes(before: Option<&InvoiceMirror>, after: &InvoiceMirr
             });
         }
     } else if let Some(before) = before
-        && (before.amount_due, before.amount_paid, before.amount_remaining)
-            != (after.amount_due, after.amount_paid, after.amount_remaining)
+        && (
+            before.amount_due,
+            before.amount_paid,
+            before.amount_remaining,
+        ) != (after.amount_due, after.amount_paid, after.amount_remaining)
     {
         changes.push(WebhookChange::InvoiceAmountsChanged {
             host_invoice_id,
@@ -163,7 +169,11 @@ impl Billbridge {
             disposition,
             changes,
         };
-        let ours = event.account.as_deref().filter(|account| !account.is_empty()) == self.account();
+        let ours = event
+            .account
+            .as_deref()
+            .filter(|account| !account.is_empty())
+            == self.account();
         let followed = matches!(
             (&event.event_type, &event.data.object),
             (EventType::CustomerUpdated, EventObject::Customer(_)) | (_, EventObject::Invoice(_))
@@ -172,7 +182,10 @@ impl Billbridge {
             return Ok(outcome(WebhookDisposition::Ignored, Vec::new()));
         }
         let store = &self.inner.store;
-        if !store.mark_event_processed(self.account(), &event.id).await? {
+        if !store
+            .mark_event_processed(self.account(), &event.id)
+            .await?
+        {
             return Ok(outcome(WebhookDisposition::Duplicate, Vec::new()));
         }
         match self.apply_event(&event).await {
@@ -239,7 +252,8 @@ impl Billbridge {
                     })
             })
             .await?;
-        let changed = after.as_ref().is_some_and(is_deleted) && !before.as_ref().is_some_and(is_deleted);
+        let changed =
+            after.as_ref().is_some_and(is_deleted) && !before.as_ref().is_some_and(is_deleted);
         Ok(Some(if changed {
             vec![WebhookChange::InvoiceDeleted {
                 host_invoice_id: host.to_owned(),
@@ -262,13 +276,18 @@ impl Billbridge {
         }
         let policy = &self.inner.policy;
         let key_of = |field| policy.key_for(field, MetadataTarget::Invoice);
-        let Some(host) = key_of(Field::HostInvoiceId).and_then(|key| invoice.metadata.get(key)) else {
+        let Some(host) = key_of(Field::HostInvoiceId).and_then(|key| invoice.metadata.get(key))
+        else {
             return Ok(None);
         };
         if store.invoice_link(self.account(), host).await?.is_some() {
             return Ok(None);
         }
-        let Some(customer_id) = invoice.customer.as_ref().map(|customer| customer.id().to_owned()) else {
+        let Some(customer_id) = invoice
+            .customer
+            .as_ref()
+            .map(|customer| customer.id().to_owned())
+        else {
             return Ok(None);
         };
         let Some(customer) = store
@@ -292,7 +311,8 @@ impl Billbridge {
                 .cloned(),
             paid_outside: None,
         };
-        self.absorb_invoice(host, invoice, at, Some(&parties)).await?;
+        self.absorb_invoice(host, invoice, at, Some(&parties))
+            .await?;
         Ok(Some(host.clone()))
     }
 
@@ -300,12 +320,23 @@ impl Billbridge {
     ///
     /// # Errors
     /// A store error.
-    pub async fn invoice_after_webhook(&self, change: &WebhookChange) -> Result<Option<InvoiceRecord>, Error> {
+    pub async fn invoice_after_webhook(
+        &self,
+        change: &WebhookChange,
+    ) -> Result<Option<InvoiceRecord>, Error> {
         match change {
-            WebhookChange::InvoiceStatusChanged { host_invoice_id, .. }
-            | WebhookChange::InvoicePaid { host_invoice_id, .. }
-            | WebhookChange::InvoiceAmountsChanged { host_invoice_id, .. }
-            | WebhookChange::InvoiceDeleted { host_invoice_id } => self.invoice(host_invoice_id).await,
+            WebhookChange::InvoiceStatusChanged {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoicePaid {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceAmountsChanged {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceDeleted { host_invoice_id } => {
+                self.invoice(host_invoice_id).await
+            }
             WebhookChange::CustomerUpdated { .. } => Ok(None),
         }
     }
