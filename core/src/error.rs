@@ -131,7 +131,7 @@ impl Error {
             Error::IllegalTransition(inner) => inner.category(),
             Error::Catalogue(inner) => inner.category(),
             Error::Ledger(inner) => inner.category(),
-            Error::Metadata(_) => ErrorCategory::Validation,
+            Error::Metadata(inner) => inner.category(),
             Error::Stripe(inner) => stripe_category(inner),
             Error::Webhook(inner) => webhook_category(inner),
             Error::Store(_) => ErrorCategory::Store,

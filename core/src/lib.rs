@@ -31,7 +31,7 @@
 //! Module map:
 //! - [`domain`]: pure domain logic (no I/O, no async): [`domain::money`],
 //!   [`domain::date`], [`domain::party`], [`domain::invoice`], [`domain::status`],
-//!   [`domain::balance`], [`domain::catalogue`], [`domain::ledger`].
+//!   [`domain::balance`], [`domain::catalogue`], [`domain::ledger`], [`domain::metadata`].
 //! - [`error`]: the top-level [`Error`] and its [`ErrorCategory`].
 //! - [`sync`]: the host-facing [`Billbridge`] (customers, balances, invoices, webhooks,
 //!   re-sync, bulk, billing rates) and [`sync::store::SyncStore`] with its in-memory and

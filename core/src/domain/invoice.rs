@@ -24,18 +24,13 @@ use thiserror::Error;
 
 use super::catalogue::{CatalogueItem, CatalogueKey};
 use super::date::Date;
+use super::metadata::{MetadataError, MetadataTarget, check_entries};
 use super::money::{Currency, Money, MoneyError};
 use super::party::{LocationId, Organisation, Patient, PatientId, PayerRef, Practitioner, host_id};
 use crate::error::ErrorCategory;
 
 /// Stripe's limit on lines per invoice.
 pub const MAX_LINES: usize = 250;
-/// Stripe's metadata limits, applied to line metadata.
-pub const MAX_METADATA_KEYS: usize = 50;
-/// Longest metadata key Stripe accepts.
-pub const MAX_METADATA_KEY_CHARS: usize = 40;
-/// Longest metadata value Stripe accepts.
-pub const MAX_METADATA_VALUE_CHARS: usize = 500;
 
 host_id!(
     /// The host's id for an invoice.
@@ -111,12 +106,13 @@ pub enum InvoiceError {
         line: usize,
     },
     /// A line's metadata breaks Stripe's limits.
-    #[error("line {line} metadata: {reason}")]
+    #[error("line {line} metadata: {source}")]
     LineMetadata {
         /// Line position.
         line: usize,
-        /// Which limit is broken (never the value itself).
-        reason: String,
+        /// Which limit is broken (names the key, never the value).
+        #[source]
+        source: MetadataError,
     },
     /// `send_invoice` with a due date that is not in the future.
     #[error("due date {due} is not after today ({today})")]
@@ -425,31 +421,8 @@ impl InvoiceLine {
 }
 
 fn check_metadata(line: usize, metadata: &BTreeMap<String, String>) -> Result<(), InvoiceError> {
-    let broken = |reason: String| InvoiceError::LineMetadata { line, reason };
-    if metadata.len() > MAX_METADATA_KEYS {
-        return Err(broken(format!(
-            "{} keys, Stripe allows at most {MAX_METADATA_KEYS}",
-            metadata.len()
-        )));
-    }
-    for (key, value) in metadata {
-        let key_chars = key.chars().count();
-        if key.is_empty() || key_chars > MAX_METADATA_KEY_CHARS {
-            return Err(broken(format!(
-                "key of {key_chars} characters, Stripe allows 1 to {MAX_METADATA_KEY_CHARS}"
-            )));
-        }
-        if key.contains(['[', ']']) {
-            return Err(broken("a key contains '[' or ']'".to_owned()));
-        }
-        let value_chars = value.chars().count();
-        if value_chars > MAX_METADATA_VALUE_CHARS {
-            return Err(broken(format!(
-                "value for {key:?} has {value_chars} characters, Stripe allows {MAX_METADATA_VALUE_CHARS}"
-            )));
-        }
-    }
-    Ok(())
+    check_entries(metadata, MetadataTarget::Invoice)
+        .map_err(|source| InvoiceError::LineMetadata { line, source })
 }
 
 /// An invoice being prepared by the host, before or while it is a Stripe draft.

@@ -124,6 +124,11 @@ pub enum MetadataError {
 }
 
 impl MetadataError {
+    /// Every metadata error is a validation error: the policy or the values break a rule.
+    pub fn category(&self) -> crate::error::ErrorCategory {
+        crate::error::ErrorCategory::Validation
+    }
+
     /// A stable snake_case machine code that the language bindings expose.
     pub fn code(&self) -> &'static str {
         match self {

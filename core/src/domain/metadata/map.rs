@@ -97,25 +97,39 @@ impl MetadataMap {
     /// # Errors
     /// The first violation found, in key order, as a [`MetadataError`] naming the key.
     pub fn check_limits(&self, target: MetadataTarget) -> Result<(), MetadataError> {
-        if self.0.len() > MAX_KEYS {
-            return Err(MetadataError::TooManyKeys {
-                target,
-                count: self.0.len(),
+        check_entries(&self.0, target)
+    }
+}
+
+/// Checks metadata entries against Stripe's limits for an object of kind `target`:
+/// at most [`MAX_KEYS`] keys, each non-empty, at most [`MAX_KEY_CHARS`] characters and
+/// free of `[`/`]`, each value at most [`MAX_VALUE_CHARS`] characters. The one place
+/// these limits are enforced, for policy output and caller-supplied entries alike.
+///
+/// # Errors
+/// The first violation found, in key order, as a [`MetadataError`] naming the key.
+pub fn check_entries(
+    entries: &BTreeMap<String, String>,
+    target: MetadataTarget,
+) -> Result<(), MetadataError> {
+    if entries.len() > MAX_KEYS {
+        return Err(MetadataError::TooManyKeys {
+            target,
+            count: entries.len(),
+        });
+    }
+    for (key, value) in entries {
+        check_key(EntryOrigin::Other, key)?;
+        let length = value.chars().count();
+        if length > MAX_VALUE_CHARS {
+            return Err(MetadataError::ValueTooLong {
+                origin: EntryOrigin::Other,
+                key: key.clone(),
+                length,
             });
         }
-        for (key, value) in &self.0 {
-            check_key(EntryOrigin::Other, key)?;
-            let length = value.chars().count();
-            if length > MAX_VALUE_CHARS {
-                return Err(MetadataError::ValueTooLong {
-                    origin: EntryOrigin::Other,
-                    key: key.clone(),
-                    length,
-                });
-            }
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 impl fmt::Debug for MetadataMap {

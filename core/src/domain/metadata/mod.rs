@@ -37,6 +37,6 @@ mod transform;
 pub use diff::{MetadataDiff, diff, diff_managed};
 pub use error::{EntryOrigin, MetadataError};
 pub use field::{Field, MetadataTarget};
-pub use map::{MAX_KEY_CHARS, MAX_KEYS, MAX_VALUE_CHARS, MetadataMap};
+pub use map::{MAX_KEY_CHARS, MAX_KEYS, MAX_VALUE_CHARS, MetadataMap, check_entries};
 pub use policy::{FieldRule, FieldValues, MetadataPolicy, OverlongValue};
 pub use transform::{MIN_SECRET_BYTES, PSEUDONYM_PREFIX, PracticeSecret, Transform, generalise};
