@@ -363,6 +363,31 @@ impl StripeClient {
         Prices { client: self }
     }
 
+    /// The sleeper this client waits with between retries, for callers that pace their
+    /// own requests (a client-side rate limiter) on the same timer.
+    pub fn sleeper(&self) -> Arc<dyn Sleeper> {
+        Arc::clone(&self.inner.sleeper)
+    }
+
+    /// A client with the same API version, retry policy, sleeper, jitter and page cap
+    /// whose transport is `wrap` applied to this client's transport: how a layer such as
+    /// a rate limiter is put in front of every attempt, retries included.
+    pub fn with_transport_layer(
+        &self,
+        wrap: impl FnOnce(Arc<dyn Transport>) -> Arc<dyn Transport>,
+    ) -> StripeClient {
+        StripeClient {
+            inner: Arc::new(ClientInner {
+                transport: wrap(Arc::clone(&self.inner.transport)),
+                api_version: self.inner.api_version.clone(),
+                retry: self.inner.retry,
+                sleeper: Arc::clone(&self.inner.sleeper),
+                jitter: Arc::clone(&self.inner.jitter),
+                max_pages: self.inner.max_pages,
+            }),
+        }
+    }
+
     /// The page cap of this client's pagers.
     pub fn max_pages(&self) -> u32 {
         self.inner.max_pages
