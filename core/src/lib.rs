@@ -1,11 +1,38 @@
 //! billbridge: invoice through Stripe from an EHR, practice-management or CRM product.
 //!
+//! ```
+//! use billbridge::domain::balance::{apply_balance, FinalizationOutcome};
+//! use billbridge::domain::money::{Currency, Money};
+//!
+//! // A follow-up and a home test kit, entered as decimal text: exact, never rounded.
+//! let follow_up = Money::parse("50.00", Currency::GBP)?;
+//! let kit = Money::parse("35", Currency::GBP)?;
+//! let total = follow_up.checked_add(kit)?;
+//! assert_eq!(total, Money::gbp(8500));
+//!
+//! // The patient holds a £50 credit (negative balance) from a missed, prepaid visit.
+//! // Stripe applies it when the invoice is finalized:
+//! let finalized = apply_balance(total, Money::gbp(-5000))?;
+//! assert_eq!(finalized.amount_due.to_decimal_string(), "35.00");
+//! assert_eq!(finalized.ending_balance, Money::gbp(0));
+//! assert!(matches!(finalized.outcome, FinalizationOutcome::Open { .. }));
+//!
+//! // Bad input is a typed error with a stable machine code, never a rounding or a panic.
+//! let error = billbridge::Error::from(Money::parse("12.345", Currency::GBP).unwrap_err());
+//! assert_eq!(error.code(), "too_many_decimals");
+//! # Ok::<(), billbridge::Error>(())
+//! ```
+//!
 //! The crate owns every rule: exact money, the metadata policy, Stripe's balance and
 //! invoice rules, the typed Stripe client and its wire format, webhook verification,
-//! and a stateful in-memory Stripe for tests. Language bindings only translate.
+//! and a stateful in-memory Stripe for tests. Language bindings only translate types
+//! and map [`Error::category`] and [`Error::code`] onto their own error idioms.
 //!
 //! Module map:
-//! - [`domain`]: pure domain logic (no I/O, no async).
+//! - [`domain`]: pure domain logic (no I/O, no async): [`domain::money`],
+//!   [`domain::date`], [`domain::party`], [`domain::invoice`], [`domain::status`],
+//!   [`domain::balance`], [`domain::catalogue`], [`domain::ledger`], [`domain::metadata`].
+//! - [`error`]: the top-level [`Error`] and its [`ErrorCategory`].
 //! - [`sync`]: the host ↔ Stripe relationship: [`sync::store::SyncStore`] and its
 //!   in-memory and SQLite implementations.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
@@ -13,8 +40,11 @@
 //! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.
 
 pub mod domain;
+pub mod error;
 pub mod stripe;
 pub mod sync;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+
+pub use error::{Error, ErrorCategory};

@@ -2,5 +2,12 @@
 //! policy, catalogue and billing rates, and the offline ledger. Nothing here performs
 //! I/O or needs an async runtime.
 
+pub mod balance;
+pub mod catalogue;
+pub mod date;
+pub mod invoice;
+pub mod ledger;
 pub mod metadata;
+pub mod money;
+pub mod party;
 pub mod status;

@@ -1,9 +1,21 @@
 //! The invoice status as Stripe names it, shared by the domain state machine, the wire
-//! models, the offline ledger and the host's mirror of each invoice.
+//! models, the offline ledger and the host's mirror of each invoice; and the state
+//! machine itself: which [`InvoiceAction`] each status allows ([`InvoiceStatus::apply`])
+//! and which status a webhook may replace with which ([`InvoiceStatus::may_move_to`]).
+//!
+//! ```text
+//!   draft ──finalize──▶ open ──pay / mark paid out of band──▶ paid
+//!     │                  │ ╲──void──────────────────────────▶ void
+//!     └──delete──▶ (gone) ╲──mark uncollectible──▶ uncollectible ──pay──▶ paid
+//!                                                      └──void──▶ void
+//! ```
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::error::ErrorCategory;
 
 /// Where an invoice is in its life. Stripe may add statuses: an unrecognised value is
 /// kept in [`InvoiceStatus::Unknown`] instead of failing to decode.
@@ -69,5 +81,356 @@ impl From<InvoiceStatus> for String {
 impl fmt::Display for InvoiceStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Something a host or billbridge can do to an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceAction {
+    /// Freeze a draft and make it payable (`POST /v1/invoices/{id}/finalize`).
+    Finalize,
+    /// Collect payment through Stripe (`POST /v1/invoices/{id}/pay`).
+    Pay,
+    /// Record a payment made outside Stripe (`/pay` with `paid_out_of_band=true`).
+    MarkPaidOutOfBand,
+    /// Cancel a finalized invoice (`/void`).
+    Void,
+    /// Write the invoice off (`/mark_uncollectible`).
+    MarkUncollectible,
+    /// Delete a draft (`DELETE /v1/invoices/{id}`).
+    Delete,
+    /// Add, change or remove lines; only drafts have editable lines.
+    EditLines,
+    /// Send the invoice to the payer (`/send`).
+    Send,
+}
+
+impl InvoiceAction {
+    /// The action as a stable snake_case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceAction::Finalize => "finalize",
+            InvoiceAction::Pay => "pay",
+            InvoiceAction::MarkPaidOutOfBand => "mark_paid_out_of_band",
+            InvoiceAction::Void => "void",
+            InvoiceAction::MarkUncollectible => "mark_uncollectible",
+            InvoiceAction::Delete => "delete",
+            InvoiceAction::EditLines => "edit_lines",
+            InvoiceAction::Send => "send",
+        }
+    }
+}
+
+impl fmt::Display for InvoiceAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an invoice is after an allowed action.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    /// The invoice still exists, in this status.
+    Status(InvoiceStatus),
+    /// The draft was deleted; the invoice no longer exists.
+    Deleted,
+}
+
+/// An action the invoice's status does not allow. Raised before any request is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("cannot {action} an invoice that is {from}")]
+pub struct IllegalTransition {
+    /// The status the invoice was in.
+    pub from: InvoiceStatus,
+    /// The action that was refused.
+    pub action: InvoiceAction,
+}
+
+impl IllegalTransition {
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        "illegal_transition"
+    }
+
+    /// Always [`ErrorCategory::InvalidState`].
+    pub fn category(&self) -> ErrorCategory {
+        ErrorCategory::InvalidState
+    }
+}
+
+impl InvoiceStatus {
+    /// `paid` or `void`: nothing can happen to the invoice any more, and no later
+    /// snapshot may replace the status.
+    pub fn is_final(&self) -> bool {
+        matches!(self, InvoiceStatus::Paid | InvoiceStatus::Void)
+    }
+
+    /// Whether the payer still owes money: `open` or `uncollectible`.
+    pub fn is_outstanding(&self) -> bool {
+        matches!(self, InvoiceStatus::Open | InvoiceStatus::Uncollectible)
+    }
+
+    /// Applies `action` per Stripe's state machine:
+    ///
+    /// | from | allowed actions |
+    /// |---|---|
+    /// | draft | finalize → open, delete → deleted, edit lines → draft |
+    /// | open | pay / mark paid out of band → paid, void → void, mark uncollectible → uncollectible, send → open |
+    /// | uncollectible | pay / mark paid out of band → paid, void → void |
+    /// | paid, void, unknown | nothing |
+    ///
+    /// Finalizing yields `open`; when Stripe's balance rule leaves nothing to collect the
+    /// invoice then moves straight on to `paid` (see [`crate::domain::balance`]).
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] naming the status and the refused action.
+    pub fn apply(&self, action: InvoiceAction) -> Result<Transition, IllegalTransition> {
+        use InvoiceAction as A;
+        use InvoiceStatus as S;
+        let next = match (self, action) {
+            (S::Draft, A::Finalize) => Transition::Status(S::Open),
+            (S::Draft, A::Delete) => Transition::Deleted,
+            (S::Draft, A::EditLines) => Transition::Status(S::Draft),
+            (S::Open, A::Send) => Transition::Status(S::Open),
+            (S::Open | S::Uncollectible, A::Pay | A::MarkPaidOutOfBand) => {
+                Transition::Status(S::Paid)
+            }
+            (S::Open | S::Uncollectible, A::Void) => Transition::Status(S::Void),
+            (S::Open, A::MarkUncollectible) => Transition::Status(S::Uncollectible),
+            _ => {
+                return Err(IllegalTransition {
+                    from: self.clone(),
+                    action,
+                });
+            }
+        };
+        Ok(next)
+    }
+
+    /// Whether a snapshot saying `next` may replace this status in the host's mirror.
+    /// Webhooks arrive in any order and more than once; this keeps a status from ever
+    /// going backwards.
+    ///
+    /// The order is `draft < open < uncollectible < {paid, void}`: a status may move to
+    /// itself or to any later one, except that `paid` and `void` are both final and
+    /// never replace each other. `Unknown` (a status Stripe added after this version)
+    /// may replace any status that is not final, may be replaced by any known status
+    /// except `draft`, and never replaces `paid` or `void`.
+    pub fn may_move_to(&self, next: &InvoiceStatus) -> bool {
+        use InvoiceStatus as S;
+        if self == next {
+            return true;
+        }
+        match (self, next) {
+            (S::Paid | S::Void, _) => false,
+            (S::Unknown(_), S::Draft) => false,
+            (S::Unknown(_), _) | (_, S::Unknown(_)) => true,
+            (current, next) => current.rank() < next.rank(),
+        }
+    }
+
+    /// Position in the forward order; `Unknown` has none and is handled by the caller.
+    fn rank(&self) -> u8 {
+        match self {
+            InvoiceStatus::Draft => 0,
+            InvoiceStatus::Open => 1,
+            InvoiceStatus::Uncollectible => 2,
+            InvoiceStatus::Paid | InvoiceStatus::Void => 3,
+            InvoiceStatus::Unknown(_) => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL_ACTIONS: [InvoiceAction; 8] = [
+        InvoiceAction::Finalize,
+        InvoiceAction::Pay,
+        InvoiceAction::MarkPaidOutOfBand,
+        InvoiceAction::Void,
+        InvoiceAction::MarkUncollectible,
+        InvoiceAction::Delete,
+        InvoiceAction::EditLines,
+        InvoiceAction::Send,
+    ];
+
+    fn known() -> Vec<InvoiceStatus> {
+        vec![
+            InvoiceStatus::Draft,
+            InvoiceStatus::Open,
+            InvoiceStatus::Paid,
+            InvoiceStatus::Void,
+            InvoiceStatus::Uncollectible,
+        ]
+    }
+
+    #[test]
+    fn status_serde_keeps_unknown_values() {
+        let status: InvoiceStatus = serde_json::from_str("\"pending_review\"").unwrap();
+        assert_eq!(status, InvoiceStatus::Unknown("pending_review".into()));
+        assert_eq!(
+            serde_json::to_string(&status).unwrap(),
+            "\"pending_review\""
+        );
+        assert_eq!(
+            serde_json::to_string(&InvoiceStatus::Paid).unwrap(),
+            "\"paid\""
+        );
+    }
+
+    #[test]
+    fn draft_finalizes_to_open_and_can_be_deleted() {
+        let draft = InvoiceStatus::Draft;
+        assert_eq!(
+            draft.apply(InvoiceAction::Finalize).unwrap(),
+            Transition::Status(InvoiceStatus::Open)
+        );
+        assert_eq!(
+            draft.apply(InvoiceAction::Delete).unwrap(),
+            Transition::Deleted
+        );
+        assert_eq!(
+            draft.apply(InvoiceAction::EditLines).unwrap(),
+            Transition::Status(InvoiceStatus::Draft)
+        );
+        for action in [
+            InvoiceAction::Pay,
+            InvoiceAction::MarkPaidOutOfBand,
+            InvoiceAction::Void,
+            InvoiceAction::MarkUncollectible,
+            InvoiceAction::Send,
+        ] {
+            assert!(draft.apply(action).is_err(), "{action} on a draft");
+        }
+    }
+
+    #[test]
+    fn open_moves_to_paid_void_or_uncollectible() {
+        let open = InvoiceStatus::Open;
+        let to = |action| open.apply(action).unwrap();
+        assert_eq!(
+            to(InvoiceAction::Pay),
+            Transition::Status(InvoiceStatus::Paid)
+        );
+        assert_eq!(
+            to(InvoiceAction::MarkPaidOutOfBand),
+            Transition::Status(InvoiceStatus::Paid)
+        );
+        assert_eq!(
+            to(InvoiceAction::Void),
+            Transition::Status(InvoiceStatus::Void)
+        );
+        assert_eq!(
+            to(InvoiceAction::MarkUncollectible),
+            Transition::Status(InvoiceStatus::Uncollectible)
+        );
+        assert_eq!(
+            to(InvoiceAction::Send),
+            Transition::Status(InvoiceStatus::Open)
+        );
+        for action in [
+            InvoiceAction::Finalize,
+            InvoiceAction::Delete,
+            InvoiceAction::EditLines,
+        ] {
+            assert!(open.apply(action).is_err(), "{action} on an open invoice");
+        }
+    }
+
+    #[test]
+    fn uncollectible_can_still_be_paid_or_voided() {
+        let status = InvoiceStatus::Uncollectible;
+        assert_eq!(
+            status.apply(InvoiceAction::Pay).unwrap(),
+            Transition::Status(InvoiceStatus::Paid)
+        );
+        assert_eq!(
+            status.apply(InvoiceAction::MarkPaidOutOfBand).unwrap(),
+            Transition::Status(InvoiceStatus::Paid)
+        );
+        assert_eq!(
+            status.apply(InvoiceAction::Void).unwrap(),
+            Transition::Status(InvoiceStatus::Void)
+        );
+        assert!(status.apply(InvoiceAction::EditLines).is_err());
+        assert!(status.apply(InvoiceAction::MarkUncollectible).is_err());
+    }
+
+    #[test]
+    fn final_and_unknown_statuses_refuse_every_action() {
+        for status in [
+            InvoiceStatus::Paid,
+            InvoiceStatus::Void,
+            InvoiceStatus::Unknown("pending_review".into()),
+        ] {
+            for action in ALL_ACTIONS {
+                let error = status.apply(action).unwrap_err();
+                assert_eq!(error.from, status);
+                assert_eq!(error.action, action);
+                assert_eq!(error.code(), "illegal_transition");
+            }
+        }
+    }
+
+    #[test]
+    fn illegal_transition_names_status_and_action() {
+        let error = InvoiceStatus::Void.apply(InvoiceAction::Pay).unwrap_err();
+        assert_eq!(error.to_string(), "cannot pay an invoice that is void");
+    }
+
+    #[test]
+    fn statuses_never_move_backwards() {
+        use InvoiceStatus as S;
+        assert!(S::Open.may_move_to(&S::Paid));
+        assert!(S::Draft.may_move_to(&S::Open));
+        assert!(S::Draft.may_move_to(&S::Paid));
+        assert!(S::Open.may_move_to(&S::Uncollectible));
+        assert!(S::Uncollectible.may_move_to(&S::Paid));
+        assert!(S::Uncollectible.may_move_to(&S::Void));
+        assert!(!S::Paid.may_move_to(&S::Open));
+        assert!(!S::Paid.may_move_to(&S::Void));
+        assert!(!S::Void.may_move_to(&S::Paid));
+        assert!(!S::Open.may_move_to(&S::Draft));
+        assert!(!S::Uncollectible.may_move_to(&S::Open));
+        assert!(S::Paid.may_move_to(&S::Paid));
+    }
+
+    #[test]
+    fn unknown_never_overrides_a_final_status() {
+        use InvoiceStatus as S;
+        let unknown = S::Unknown("pending_review".into());
+        assert!(!S::Paid.may_move_to(&unknown));
+        assert!(!S::Void.may_move_to(&unknown));
+        assert!(S::Open.may_move_to(&unknown));
+        assert!(unknown.may_move_to(&S::Paid));
+        assert!(!unknown.may_move_to(&S::Draft));
+    }
+
+    #[test]
+    fn final_statuses_accept_only_themselves() {
+        for current in known().into_iter().filter(InvoiceStatus::is_final) {
+            for next in known() {
+                assert_eq!(
+                    current.may_move_to(&next),
+                    current == next,
+                    "{current} -> {next}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_allowed_by_apply_is_a_forward_move() {
+        for status in known() {
+            for action in ALL_ACTIONS {
+                if let Ok(Transition::Status(next)) = status.apply(action) {
+                    assert!(status.may_move_to(&next), "{status} --{action}--> {next}");
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,113 @@
+//! The crate's top-level [`Error`]: one enum wrapping every module's error, with a
+//! stable machine [`Error::code`] and a coarse [`ErrorCategory`] that the Python, Node
+//! and Swift bindings map onto their own exception classes.
+
+use thiserror::Error as ThisError;
+
+use crate::domain::catalogue::CatalogueError;
+use crate::domain::date::DateError;
+use crate::domain::invoice::InvoiceError;
+use crate::domain::ledger::LedgerError;
+use crate::domain::money::MoneyError;
+use crate::domain::party::PartyError;
+use crate::domain::status::IllegalTransition;
+
+/// The coarse kind of an error: what a caller can act on differently.
+///
+/// Bindings turn each category into one exception class (Python), `err.category`
+/// (Node) or one case (Swift), and expose [`Error::code`] as the fine-grained code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCategory {
+    /// The input was wrong (bad amount, unknown currency, over-long field, …); retrying
+    /// the same call cannot succeed.
+    Validation,
+    /// The input was well formed but the object is in the wrong state for the
+    /// operation (paying a void invoice, editing a finalized one, …).
+    InvalidState,
+    /// Stripe answered with an error.
+    StripeApi,
+    /// Stripe could not be reached, or the answer was lost on the way.
+    Transport,
+    /// A webhook signature did not verify.
+    Signature,
+    /// The host's store failed.
+    Store,
+    /// A bug in billbridge: an invariant that should hold did not.
+    Internal,
+}
+
+impl ErrorCategory {
+    /// The category as a stable snake_case string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCategory::Validation => "validation",
+            ErrorCategory::InvalidState => "invalid_state",
+            ErrorCategory::StripeApi => "stripe_api",
+            ErrorCategory::Transport => "transport",
+            ErrorCategory::Signature => "signature",
+            ErrorCategory::Store => "store",
+            ErrorCategory::Internal => "internal",
+        }
+    }
+}
+
+/// Any error billbridge returns. Later layers (Stripe client, sync, store) add their
+/// variants here; match with a wildcard arm.
+#[derive(Debug, ThisError)]
+#[non_exhaustive]
+pub enum Error {
+    /// Money: parsing, currency, arithmetic, Stripe amount limits.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// Calendar dates.
+    #[error(transparent)]
+    Date(#[from] DateError),
+    /// Patients, organisations and their host ids.
+    #[error(transparent)]
+    Party(#[from] PartyError),
+    /// Invoice drafts and lines.
+    #[error(transparent)]
+    Invoice(#[from] InvoiceError),
+    /// An invoice action that its status does not allow.
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    /// Catalogue, billing rates and services.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    /// The offline ledger.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl Error {
+    /// Stable snake_case machine code of the underlying error (e.g. `"currency_mismatch"`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Money(inner) => inner.code(),
+            Error::Date(inner) => inner.code(),
+            Error::Party(inner) => inner.code(),
+            Error::Invoice(inner) => inner.code(),
+            Error::IllegalTransition(inner) => inner.code(),
+            Error::Catalogue(inner) => inner.code(),
+            Error::Ledger(inner) => inner.code(),
+        }
+    }
+
+    /// What kind of failure this is, for mapping onto a binding's exception classes.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Error::Money(inner) => inner.category(),
+            Error::Date(inner) => inner.category(),
+            Error::Party(inner) => inner.category(),
+            Error::Invoice(inner) => inner.category(),
+            Error::IllegalTransition(inner) => inner.category(),
+            Error::Catalogue(inner) => inner.category(),
+            Error::Ledger(inner) => inner.category(),
+        }
+    }
+}
+
+/// Shorthand for results carrying the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
