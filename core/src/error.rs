@@ -11,6 +11,8 @@ use crate::domain::ledger::LedgerError;
 use crate::domain::money::MoneyError;
 use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
+use crate::report::ReportError;
+use crate::sync::offline::OfflineError;
 
 /// The coarse kind of an error: what a caller can act on differently.
 ///
@@ -36,6 +38,8 @@ pub enum ErrorCategory {
     Store,
     /// A bug in billbridge: an invariant that should hold did not.
     Internal,
+    /// A writer or reader the host supplied (a file, a socket) failed.
+    Io,
 }
 
 impl ErrorCategory {
@@ -49,6 +53,7 @@ impl ErrorCategory {
             ErrorCategory::Signature => "signature",
             ErrorCategory::Store => "store",
             ErrorCategory::Internal => "internal",
+            ErrorCategory::Io => "io",
         }
     }
 }
@@ -79,6 +84,12 @@ pub enum Error {
     /// The offline ledger.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// Reports and CSV export.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// The offline billing workflow.
+    #[error(transparent)]
+    Offline(#[from] OfflineError),
 }
 
 impl Error {
@@ -92,6 +103,8 @@ impl Error {
             Error::IllegalTransition(inner) => inner.code(),
             Error::Catalogue(inner) => inner.code(),
             Error::Ledger(inner) => inner.code(),
+            Error::Report(inner) => inner.code(),
+            Error::Offline(inner) => inner.code(),
         }
     }
 
@@ -105,6 +118,8 @@ impl Error {
             Error::IllegalTransition(inner) => inner.category(),
             Error::Catalogue(inner) => inner.category(),
             Error::Ledger(inner) => inner.category(),
+            Error::Report(inner) => inner.category(),
+            Error::Offline(inner) => inner.category(),
         }
     }
 }

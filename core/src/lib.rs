@@ -35,12 +35,15 @@
 //! - [`error`]: the top-level [`Error`] and its [`ErrorCategory`].
 //! - [`sync`]: the host ↔ Stripe relationship: [`sync::store::SyncStore`] and its
 //!   in-memory and SQLite implementations.
+//! - [`report`]: outstanding invoices, payments received, a payer's portal view and
+//!   CSV export, over the store's invoice mirror or Stripe's list.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
 //!   typed client, webhooks.
 //! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.
 
 pub mod domain;
 pub mod error;
+pub mod report;
 pub mod stripe;
 pub mod sync;
 
