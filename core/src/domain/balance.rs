@@ -16,7 +16,7 @@
 //!
 //! *Unconfirmed* (Stripe does not document it; this is the only place it is modelled):
 //! a **negative total** asks for nothing and its excess is credited to the balance, so
-//! the ending balance is B + T. Change [`negative_total_credit`] if Stripe is observed to
+//! the ending balance is B + T. Change `negative_total_credit` if Stripe is observed to
 //! behave otherwise.
 
 use serde::{Deserialize, Serialize};
