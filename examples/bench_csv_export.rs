@@ -31,7 +31,7 @@ fn row(n: u64) -> InvoiceMirror {
         host_invoice_id: format!("INV-{n:07}"),
         stripe_invoice_id: format!("in_{n:014}"),
         stripe_customer_id: format!("cus_{:08}", n % 5_000),
-        status: if n % 3 == 0 {
+        status: if n.is_multiple_of(3) {
             InvoiceStatus::Paid
         } else {
             InvoiceStatus::Open

@@ -711,7 +711,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
     ///
     /// # Errors
     /// [`OfflineError::Ledger`] for an illegal transition; otherwise as
-    /// [`OfflineError::record_payment`](OfflineBilling::record_payment).
+    /// [`OfflineBilling::record_payment`].
     pub async fn void(
         &self,
         host_invoice_id: &str,
