@@ -336,7 +336,28 @@ pub(crate) fn mirror_from_invoice(
     parties: &MirrorParties,
 ) -> Option<InvoiceMirror> {
     let status = invoice.status.clone()?;
-    Some(InvoiceMirror {
+    Some(mirror_with_status(
+        account,
+        host_invoice_id,
+        invoice,
+        status,
+        observed_at,
+        parties,
+    ))
+}
+
+/// The one place that copies Stripe's fields of an invoice into the host's mirror:
+/// Stripe owns the status, number, amounts, balances, links, due date and metadata; the
+/// host owns its ids, the payer and patient, and any payment made outside Stripe.
+pub(crate) fn mirror_with_status(
+    account: Option<String>,
+    host_invoice_id: &str,
+    invoice: &Invoice,
+    status: InvoiceStatus,
+    observed_at: i64,
+    parties: &MirrorParties,
+) -> InvoiceMirror {
+    InvoiceMirror {
         account,
         host_invoice_id: host_invoice_id.to_owned(),
         stripe_invoice_id: invoice.id.clone(),
@@ -365,7 +386,7 @@ pub(crate) fn mirror_from_invoice(
         payer_kind: parties.payer_kind,
         payer_host_id: parties.payer_host_id.clone(),
         patient_host_id: parties.patient_host_id.clone(),
-    })
+    }
 }
 
 /// Whether a mirror records a deleted draft.
