@@ -53,3 +53,8 @@ pub mod mock;
 
 pub use error::{Error, ErrorCategory};
 pub use sync::{Billbridge, BillbridgeBuilder, IdempotencySecret, Raise};
+
+/// The README's code runs as a doctest, so the quick tour cannot drift from the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
