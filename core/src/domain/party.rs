@@ -302,7 +302,10 @@ fn check_phone(phone: &str) -> Result<(), PartyError> {
 }
 
 /// A patient (client) of the practice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows the host id and which fields are filled in, never their values: a
+/// patient's name, birth date or contact details must not reach a log by accident.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Patient {
     /// Host id.
     pub id: PatientId,
@@ -432,6 +435,24 @@ impl Patient {
             check_phone(mobile)?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for Patient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let filled = |present: bool| if present { "<redacted>" } else { "<none>" };
+        f.debug_struct("Patient")
+            .field("id", &self.id)
+            .field("given_name", &"<redacted>")
+            .field("family_name", &"<redacted>")
+            .field("date_of_birth", &filled(self.date_of_birth.is_some()))
+            .field("gender", &filled(self.gender.is_some()))
+            .field("mobile", &filled(self.mobile.is_some()))
+            .field("email", &filled(self.email.is_some()))
+            .field("postcode", &filled(self.postcode.is_some()))
+            .field("registered_practitioner", &self.registered_practitioner)
+            .field("default_payer", &self.default_payer)
+            .finish()
     }
 }
 
@@ -597,6 +618,21 @@ impl fmt::Display for PayerRef {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn patient_debug_shows_the_id_but_no_personal_data() {
+        let patient = Patient::new(PatientId::new("P-1001").unwrap(), "John", "Deer")
+            .with_date_of_birth(Date::parse("1971-03-02").unwrap())
+            .with_mobile("+447700900101")
+            .with_email("john.deer@example.com")
+            .with_postcode("BS1 4DJ");
+        let shown = format!("{patient:?}");
+        assert!(shown.contains("P-1001"), "{shown}");
+        for personal in ["John", "Deer", "1971", "+447700900101", "john.deer", "BS1"] {
+            assert!(!shown.contains(personal), "{personal} leaked into {shown}");
+        }
+    }
+
     use super::*;
 
     fn john() -> Patient {
