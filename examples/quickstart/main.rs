@@ -20,7 +20,7 @@
 
 mod practice_day;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -91,7 +91,12 @@ async fn run(target: Target) -> Result<(), DayError> {
             let mock = MockStripe::new();
             let bridge = practice_day::mock_bridge(&scenario, &mock, store)?;
             let notice = PaymentNotice::Webhooks(mock);
-            (scenario, bridge, notice, "the embedded mock Stripe".to_owned())
+            (
+                scenario,
+                bridge,
+                notice,
+                "the embedded mock Stripe".to_owned(),
+            )
         }
         Target::StripeTestAccount(key) => {
             let scenario = Scenario::parse(practice_day::SCENARIO_JSON, Some(&run_id))?;
@@ -166,10 +171,7 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
     for step in &day.steps {
         for (index, line) in step.lines.iter().enumerate() {
             if index == 0 {
-                println!(
-                    "  {:>2}  {:<title_width$}  {line}",
-                    step.number, step.title
-                );
+                println!("  {:>2}  {:<title_width$}  {line}", step.number, step.title);
             } else {
                 println!("      {:<title_width$}  {line}", "");
             }
@@ -184,7 +186,10 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
         .map(|invoice| {
             let show = |amount| show_amount(amount, &invoice.currency);
             vec![
-                invoice.number.clone().unwrap_or_else(|| "(draft)".to_owned()),
+                invoice
+                    .number
+                    .clone()
+                    .unwrap_or_else(|| "(draft)".to_owned()),
                 scenario.payer_name(&invoice.payer_host_id),
                 invoice.status.as_str().to_owned(),
                 show(invoice.total),
@@ -192,9 +197,7 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
                 show(invoice.amount_paid),
                 show(invoice.amount_remaining),
                 show(invoice.starting_balance),
-                invoice
-                    .ending_balance
-                    .map_or_else(|| "-".to_owned(), show),
+                invoice.ending_balance.map_or_else(|| "-".to_owned(), show),
             ]
         })
         .collect();
@@ -285,8 +288,12 @@ fn meta(invoice: &InvoiceRecord, key: &str) -> String {
     invoice.metadata.get(key).cloned().unwrap_or_default()
 }
 
-fn print_file(name: &str, path: &PathBuf, rows: usize) {
-    println!("  {name:<12} {}  ({rows} rows)", path.display());
+fn print_file(name: &str, path: &Path, rows: usize) {
+    println!(
+        "  {name:<12} {}  ({})",
+        path.display(),
+        practice_day::counted(rows, "row", "rows")
+    );
 }
 
 #[derive(Clone, Copy)]

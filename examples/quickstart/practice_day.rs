@@ -26,8 +26,8 @@ use billbridge::domain::invoice::{
 use billbridge::domain::metadata::MetadataPolicy;
 use billbridge::domain::money::{Currency, Money};
 use billbridge::domain::party::{
-    LocationId, Organisation, OrganisationId, Party, Patient, PatientId, PayerRef,
-    Practitioner, PractitionerId,
+    LocationId, Organisation, OrganisationId, Party, Patient, PatientId, PayerRef, Practitioner,
+    PractitionerId,
 };
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::mock::{MockStripe, SignatureTime, WebhookOptions};
@@ -89,6 +89,15 @@ pub enum DayError {
         /// The cause.
         #[source]
         source: csv::Error,
+    },
+    /// A step of the day failed.
+    #[error("step {step} of the practice day failed")]
+    Step {
+        /// The step (1–10).
+        step: u32,
+        /// Why.
+        #[source]
+        source: Box<DayError>,
     },
     /// Billbridge answered, but not as the day expects (a bug worth reporting).
     #[error("step {step}: {problem}")]
@@ -311,12 +320,22 @@ impl Scenario {
         let practitioners = file
             .practitioners
             .iter()
-            .map(|p| Ok((p.id.clone(), Practitioner::new(PractitionerId::new(&p.id)?, &p.name))))
+            .map(|p| {
+                Ok((
+                    p.id.clone(),
+                    Practitioner::new(PractitionerId::new(&p.id)?, &p.name),
+                ))
+            })
             .collect::<Result<BTreeMap<_, _>, DayError>>()?;
         let locations = file
             .locations
             .iter()
-            .map(|l| Ok((l.id.clone(), Location::new(LocationId::new(&l.id)?, &l.name))))
+            .map(|l| {
+                Ok((
+                    l.id.clone(),
+                    Location::new(LocationId::new(&l.id)?, &l.name),
+                ))
+            })
             .collect::<Result<BTreeMap<_, _>, DayError>>()?;
         let mut items = Vec::new();
         for item in &file.catalogue {
@@ -485,11 +504,10 @@ impl Scenario {
             .practitioners
             .get(&appointment.practitioner)
             .ok_or_else(|| DayError::missing("practitioner", &appointment.practitioner))?;
-        let context = AppointmentContext::for_appointment(AppointmentId::new(
-            self.host_id(appointment_id),
-        )?)
-        .at(location.clone())
-        .with_practitioner(practitioner.clone());
+        let context =
+            AppointmentContext::for_appointment(AppointmentId::new(self.host_id(appointment_id))?)
+                .at(location.clone())
+                .with_practitioner(practitioner.clone());
         Ok(InvoiceDraft::for_patient(patient)
             .host_id(InvoiceId::new(self.invoice_id_for(appointment_id))?)
             .line(InvoiceLine::catalogue(item, 1))
@@ -658,6 +676,11 @@ pub fn show_money(money: Money) -> String {
     }
 }
 
+/// `1 payment`, `2 payments`.
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 fn unexpected(step: u32, problem: impl Into<String>) -> DayError {
     DayError::Unexpected {
         step,
@@ -688,6 +711,26 @@ pub async fn play(
     notice: &PaymentNotice,
     out_dir: &Path,
 ) -> Result<DayReport, DayError> {
+    let mut at = 0;
+    play_steps(bridge, scenario, notice, out_dir, &mut at)
+        .await
+        .map_err(|error| match error {
+            DayError::Unexpected { .. } => error,
+            other => DayError::Step {
+                step: at,
+                source: Box::new(other),
+            },
+        })
+}
+
+/// The day's steps; `at` follows the step being played, to say where a failure was.
+async fn play_steps(
+    bridge: &Billbridge,
+    scenario: &Scenario,
+    notice: &PaymentNotice,
+    out_dir: &Path,
+    at: &mut u32,
+) -> Result<DayReport, DayError> {
     let mut steps = Vec::new();
     let mut step = |number: u32, title: &'static str, lines: Vec<String>| {
         steps.push(StepReport {
@@ -703,6 +746,7 @@ pub async fn play(
     let mut previews = BTreeMap::new();
     let mut balances_after = BTreeMap::new();
 
+    *at = 1;
     // Step 1: every patient and the organisation become Stripe customers; the metadata
     // policy keeps the switched-off fields out.
     let mut customers = Vec::new();
@@ -724,9 +768,9 @@ pub async fn play(
         "Customers",
         vec![
             format!(
-                "{} Stripe customers synced ({created} created): {} patients and {}",
-                customers.len(),
-                scenario.patients.len(),
+                "{} synced ({created} created): {} and {}",
+                counted(customers.len(), "Stripe customer", "Stripe customers"),
+                counted(scenario.patients.len(), "patient", "patients"),
                 scenario.organisation.name
             ),
             format!(
@@ -736,6 +780,7 @@ pub async fn play(
         ],
     );
 
+    *at = 2;
     // Step 2: John's prepaid follow-up, missed at late notice, stays as a credit.
     let johns_missed = scenario.appointment("APT-1")?;
     let john = scenario.patient(&johns_missed.patient)?;
@@ -760,6 +805,7 @@ pub async fn play(
         )],
     );
 
+    *at = 3;
     // Step 3: APT-2 and a home test kit on one invoice; the credit applies at
     // finalization.
     let kit = scenario.catalogue.require("blood-test-kit")?;
@@ -800,6 +846,7 @@ pub async fn play(
     balances_after.insert(john.id.as_str().to_owned(), balance);
     raised.push(johns);
 
+    *at = 4;
     // Step 4: María's appointment is billed to her default payer, with her patient
     // fields on the invoice.
     let maria_appointment = scenario.appointment("APT-3")?;
@@ -834,6 +881,7 @@ pub async fn play(
     );
     raised.push(marias);
 
+    *at = 5;
     // Step 5: Aiko's postage is a debit on her balance; her next invoice asks it too.
     let aiko_appointment = scenario.appointment("APT-4")?;
     let aiko = scenario.patient(&aiko_appointment.patient)?;
@@ -875,6 +923,7 @@ pub async fn play(
     balances_after.insert(aiko.id.as_str().to_owned(), balance);
     raised.push(aikos);
 
+    *at = 6;
     // Step 6: Ben pays cash at reception.
     let ben_appointment = scenario.appointment("APT-5")?;
     let ben = scenario.patient(&ben_appointment.patient)?;
@@ -900,6 +949,7 @@ pub async fn play(
         )],
     );
 
+    *at = 7;
     // Step 7: Chloé pays on the hosted page; the host hears of it by webhook (or, against
     // a real account from this machine, by re-syncing the invoice).
     let chloe_appointment = scenario.appointment("APT-6")?;
@@ -943,6 +993,7 @@ pub async fn play(
         ],
     );
 
+    *at = 8;
     // Step 8: Dev's appointment was cancelled after invoicing: void the invoice.
     let dev_appointment = scenario.appointment("APT-7")?;
     let dev = scenario.patient(&dev_appointment.patient)?;
@@ -966,6 +1017,7 @@ pub async fn play(
         )],
     );
 
+    *at = 9;
     // Step 9: Eli's session on the insured rate: the insurer's payment is recorded, the
     // remainder moves to the self-pay rate and is invoiced to Eli.
     let service_step = bill_services(bridge, scenario, today).await?;
@@ -1011,6 +1063,7 @@ pub async fn play(
         );
     }
 
+    *at = 10;
     // Step 10: the outstanding and payments reports, exported as CSV.
     let store = bridge.store().as_ref();
     let outstanding = report::outstanding(store, bridge.account())
@@ -1025,7 +1078,10 @@ pub async fn play(
     };
     write_outstanding_csv(&outstanding, &csv.outstanding)?;
     write_payments_csv(&payments, &invoices, &csv.payments)?;
-    let owed = outstanding.iter().map(|row| row.amount_remaining).sum::<i64>();
+    let owed = outstanding
+        .iter()
+        .map(|row| row.amount_remaining)
+        .sum::<i64>();
     let received = payments.iter().map(|row| row.amount).sum::<i64>();
     let currency = scenario.currency.code();
     step(
@@ -1033,10 +1089,10 @@ pub async fn play(
         "Reports",
         vec![
             format!(
-                "{} open invoices still owe {}; {} payments received today, {} in total",
-                outstanding.len(),
+                "{} still owe {}; {} received today, {} in total",
+                counted(outstanding.len(), "open invoice", "open invoices"),
                 show_amount(owed, currency),
-                payments.len(),
+                counted(payments.len(), "payment", "payments"),
                 show_amount(received, currency)
             ),
             "both exported as CSV with patient name and appointment practitioner columns"
