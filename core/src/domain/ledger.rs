@@ -124,6 +124,12 @@ impl From<String> for PaymentMethod {
     }
 }
 
+impl From<&str> for PaymentMethod {
+    fn from(value: &str) -> Self {
+        PaymentMethod::from(value.to_owned())
+    }
+}
+
 impl From<PaymentMethod> for String {
     fn from(method: PaymentMethod) -> Self {
         match method {

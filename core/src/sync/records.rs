@@ -3,8 +3,6 @@
 //! how an invoice was paid outside Stripe. Owned strings, `i64` amounts inside
 //! [`Money`], plain enums: simple to carry across the language bindings.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::domain::date::Date;
@@ -97,71 +95,9 @@ pub enum Raise {
     FinalizeAndSend,
 }
 
-/// How an invoice paid outside Stripe was paid.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum PaymentMethod {
-    /// Cash at reception.
-    Cash,
-    /// A cheque.
-    Cheque,
-    /// A bank transfer.
-    BankTransfer,
-    /// A card taken on a terminal outside Stripe.
-    CardOutsideStripe,
-    /// An insurer paid.
-    Insurance,
-    /// Any other method, as the host names it.
-    Other(String),
-}
-
-impl PaymentMethod {
-    /// The method's stable snake_case name.
-    pub fn as_str(&self) -> &str {
-        match self {
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Cheque => "cheque",
-            PaymentMethod::BankTransfer => "bank_transfer",
-            PaymentMethod::CardOutsideStripe => "card_outside_stripe",
-            PaymentMethod::Insurance => "insurance",
-            PaymentMethod::Other(other) => other,
-        }
-    }
-}
-
-impl From<String> for PaymentMethod {
-    fn from(value: String) -> Self {
-        match value.as_str() {
-            "cash" => PaymentMethod::Cash,
-            "cheque" => PaymentMethod::Cheque,
-            "bank_transfer" => PaymentMethod::BankTransfer,
-            "card_outside_stripe" => PaymentMethod::CardOutsideStripe,
-            "insurance" => PaymentMethod::Insurance,
-            _ => PaymentMethod::Other(value),
-        }
-    }
-}
-
-impl From<&str> for PaymentMethod {
-    fn from(value: &str) -> Self {
-        PaymentMethod::from(value.to_owned())
-    }
-}
-
-impl From<PaymentMethod> for String {
-    fn from(method: PaymentMethod) -> Self {
-        match method {
-            PaymentMethod::Other(other) => other,
-            known => known.as_str().to_owned(),
-        }
-    }
-}
-
-impl fmt::Display for PaymentMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How an invoice paid outside Stripe was paid: the same methods the offline ledger
+/// records.
+pub use crate::domain::ledger::PaymentMethod;
 
 /// A payment received outside Stripe, for
 /// [`crate::sync::Billbridge::mark_paid_outside_stripe`]. The method, reference and
