@@ -59,6 +59,7 @@ fn mirror(host_id: &str, status: InvoiceStatus, total: i64, created: i64) -> Inv
         due_date: None,
         created,
         metadata: MetadataMap::new(),
+        paid_at: None,
         paid_outside: None,
         stripe_updated_at: created,
         payer_kind: PartyKind::Patient,
