@@ -1199,7 +1199,11 @@ mod sqlite {
             .unwrap();
         assert_eq!(version, SqliteStore::SCHEMA_VERSION);
 
-        let paid = store.invoice_mirror(ACCOUNT, "INV-1").await.unwrap().unwrap();
+        let paid = store
+            .invoice_mirror(ACCOUNT, "INV-1")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(paid.status, InvoiceStatus::Paid);
         assert_eq!(paid.amount_paid, 12_000);
         assert_eq!(paid.created, 1_700_000_000);

@@ -359,7 +359,9 @@ fn read_mirror(row: &Row<'_>) -> Result<InvoiceMirror, StoreError> {
     let method: Option<String> = reader.get("paid_outside_method")?;
     let reference: Option<String> = reader.get("paid_outside_reference")?;
     let paid_on = match reader.get::<Option<String>>("paid_outside_on")? {
-        Some(text) => Some(Date::parse(&text).map_err(|error| reader.corrupt("paid_outside_on", error))?),
+        Some(text) => {
+            Some(Date::parse(&text).map_err(|error| reader.corrupt("paid_outside_on", error))?)
+        }
         None => None,
     };
     let paid_outside = match (method, reference, paid_on) {
