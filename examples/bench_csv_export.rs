@@ -50,6 +50,7 @@ fn row(n: u64) -> InvoiceMirror {
         due_date: Some(FIRST_CREATED + n_signed * 60 + 14 * 86_400),
         created: FIRST_CREATED + n_signed * 60,
         metadata,
+        paid_at: None,
         paid_outside: None,
         stripe_updated_at: FIRST_CREATED + n_signed * 60,
         payer_kind: PartyKind::Patient,

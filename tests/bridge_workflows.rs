@@ -413,6 +413,91 @@ mod actions {
     }
 
     #[tokio::test]
+    async fn paid_outside_day_lands_in_the_mirror_and_dates_the_payment() {
+        use billbridge::domain::date::Date;
+        use billbridge::report::{self, DateRange};
+        use billbridge::sync::store::SyncStore;
+
+        let practice = practice(hero(), true);
+        let bridge = &practice.bridge;
+        let transfer = raised(&practice, "INV-A6", Raise::FinalizeAndSend)
+            .await
+            .host_invoice_id;
+        let cash = raised(&practice, "INV-A7", Raise::FinalizeAndSend)
+            .await
+            .host_invoice_id;
+        // Marked on 9 March 2026 at 10:00 UTC.
+        let marked_at = 1_773_050_400;
+        practice.mock.clock().set(marked_at);
+        practice.mock.take_webhooks();
+
+        let received = Date::parse("2026-03-02").unwrap();
+        let paid = bridge
+            .mark_paid_outside_stripe(
+                &transfer,
+                &PaidOutside::new(PaymentMethod::BankTransfer).on(received),
+            )
+            .await
+            .unwrap();
+        assert_eq!(paid.paid_outside.as_ref().unwrap().paid_on, Some(received));
+        assert_eq!(
+            paid.paid_at,
+            Some(marked_at),
+            "Stripe's time of the marking"
+        );
+        let stored = practice
+            .store
+            .invoice_mirror(None, &transfer)
+            .await
+            .unwrap();
+        assert_eq!(stored.as_ref(), Some(&paid));
+
+        // Without a day given: today by the bridge's clock, kept off Stripe's metadata.
+        let today = bridge
+            .mark_paid_outside_stripe(&cash, &PaidOutside::new(PaymentMethod::Cash))
+            .await
+            .unwrap();
+        assert_eq!(
+            today.paid_outside.as_ref().unwrap().paid_on,
+            Some(Date::parse("2026-03-09").unwrap())
+        );
+        assert_eq!(today.metadata.get("paid_outside_on"), None);
+
+        // The webhooks of the markings, and a re-sync, keep the host's record.
+        for delivery in practice.mock.take_webhooks() {
+            bridge
+                .handle_webhook(&delivery.body, Some(&delivery.signature_header))
+                .await
+                .unwrap();
+        }
+        let resynced = bridge.resync_invoice(&transfer).await.unwrap();
+        assert_eq!(resynced.paid_outside, paid.paid_outside);
+        assert_eq!(
+            bridge.invoice(&cash).await.unwrap().unwrap().paid_outside,
+            today.paid_outside
+        );
+
+        let on = |day: &str| DateRange::day(Date::parse(day).unwrap()).unwrap();
+        let second = report::payments_received(&practice.store, None, on("2026-03-02"))
+            .collect_all()
+            .await
+            .unwrap();
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].host_invoice_id, transfer);
+        assert_eq!(second[0].date, received);
+        let ninth = report::payments_received(&practice.store, None, on("2026-03-09"))
+            .collect_all()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = ninth.iter().map(|p| p.host_invoice_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [cash.as_str()],
+            "the transfer is not dated by its marking"
+        );
+    }
+
+    #[tokio::test]
     async fn void_and_uncollectible_follow_the_state_machine() {
         let practice = practice(hero(), true);
         let bridge = &practice.bridge;
@@ -643,6 +728,25 @@ mod webhooks {
             .await
             .unwrap();
         record.host_invoice_id
+    }
+
+    #[tokio::test]
+    async fn a_card_payment_webhook_records_stripes_payment_time() {
+        let practice = practice(hero(), true);
+        practice.mock.take_webhooks();
+        let paid_at = practice.mock.clock().now();
+        let host = paid_on_hosted_page(&practice, "INV-CARD").await;
+        for delivery in practice.mock.take_webhooks() {
+            practice
+                .bridge
+                .handle_webhook(&delivery.body, Some(&delivery.signature_header))
+                .await
+                .unwrap();
+        }
+        let mirror = practice.bridge.invoice(&host).await.unwrap().unwrap();
+        assert_eq!(mirror.status, InvoiceStatus::Paid);
+        assert_eq!(mirror.paid_at, Some(paid_at));
+        assert_eq!(mirror.paid_outside, None);
     }
 
     #[tokio::test]

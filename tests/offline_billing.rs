@@ -125,6 +125,8 @@ async fn manual_payments_add_up_until_paid_and_overpayment_is_refused() {
     assert_eq!(partly.amount_paid, 5000);
     assert_eq!(partly.amount_remaining, 3500);
     assert_eq!(partly.paid_outside.as_ref().unwrap().method, "cash");
+    assert_eq!(partly.paid_outside.as_ref().unwrap().paid_on, Some(day()));
+    assert_eq!(partly.paid_at, None, "not paid in full yet");
 
     let too_much = ManualPayment::new(PaymentMethod::Cheque, Money::gbp(3501), next_day());
     let error = billing
@@ -148,6 +150,8 @@ async fn manual_payments_add_up_until_paid_and_overpayment_is_refused() {
     let outside = paid.paid_outside.unwrap();
     assert_eq!(outside.method, "bank_transfer");
     assert_eq!(outside.reference.as_deref(), Some("BACS-7781"));
+    assert_eq!(outside.paid_on, Some(next_day()));
+    assert_eq!(paid.paid_at, Some(next_day().to_unix_timestamp()));
     assert_eq!(paid.stripe_updated_at, next_day().to_unix_timestamp());
 
     let stored = billing
@@ -429,6 +433,53 @@ async fn the_offline_day_reports_and_exports_like_a_stripe_day() {
          2026-11-21,OFF-0001,cash,,50.00\n\
          2026-11-22,OFF-0001,bank_transfer,BACS-7781,35.00\n\
          2026-11-21,OFF-0003,cheque,CHQ-12,20.00\n"
+    );
+}
+
+#[tokio::test]
+async fn the_mirror_dates_a_payment_as_the_ledger_does_after_later_changes() {
+    let billing = billing();
+    billing.raise(&john_draft(), day()).await.unwrap();
+    billing
+        .record_payment(
+            "INV-1001",
+            ManualPayment::new(PaymentMethod::Cash, Money::gbp(5000), day()),
+        )
+        .await
+        .unwrap();
+    // Written off the next day: the mirror's last update moves, the payment day not.
+    let written_off = billing
+        .mark_uncollectible("INV-1001", next_day())
+        .await
+        .unwrap();
+    assert_eq!(
+        written_off.stripe_updated_at,
+        next_day().to_unix_timestamp()
+    );
+
+    let store = billing.store();
+    let first_day = DateRange::day(day()).unwrap();
+    let from_mirror = report::payments_received(store, None, first_day)
+        .collect_all()
+        .await
+        .unwrap();
+    let from_ledger = billing
+        .payments_received(first_day)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(from_mirror.len(), 1);
+    assert_eq!(from_ledger.len(), 1);
+    assert_eq!(from_mirror[0].date, day());
+    assert_eq!(from_mirror[0].date, from_ledger[0].date);
+    assert_eq!(from_mirror[0].amount, from_ledger[0].amount);
+    let second_day = DateRange::day(next_day()).unwrap();
+    assert!(
+        report::payments_received(store, None, second_day)
+            .collect_all()
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

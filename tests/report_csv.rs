@@ -59,6 +59,7 @@ fn mirror(host_id: &str, status: InvoiceStatus, total: i64, created: i64) -> Inv
         due_date: None,
         created,
         metadata: MetadataMap::new(),
+        paid_at: None,
         paid_outside: None,
         stripe_updated_at: created,
         payer_kind: PartyKind::Patient,
@@ -119,6 +120,7 @@ fn practice_mirrors() -> Vec<InvoiceMirror> {
     ben_cash.paid_outside = Some(OutsidePayment {
         method: "cheque".into(),
         reference: Some("CHQ-000123".into()),
+        paid_on: None,
     });
 
     let mut voided = mirror("INV-5", InvoiceStatus::Void, 6000, at("2026-11-21", 13));
@@ -312,6 +314,152 @@ async fn reports_filter_page_and_summarise_a_sqlite_store() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// March payments whose day received differs from the mirror's last update.
+fn march_payments() -> Vec<InvoiceMirror> {
+    // A bank transfer received on the 2nd and marked paid a week later; Stripe's
+    // paid_at is the marking.
+    let mut transfer = paid(
+        mirror("M-1", InvoiceStatus::Open, 6000, at("2026-02-20", 9)),
+        at("2026-03-09", 10),
+    );
+    transfer.paid_at = Some(at("2026-03-09", 10));
+    transfer.paid_outside = Some(OutsidePayment {
+        method: "bank_transfer".into(),
+        reference: Some("BACS-1".into()),
+        paid_on: Some(day("2026-03-02")),
+    });
+    // A card payment on the 4th; the mirror was updated again on the 20th.
+    let mut card = paid(
+        mirror("M-2", InvoiceStatus::Open, 4500, at("2026-02-25", 9)),
+        at("2026-03-20", 8),
+    );
+    card.paid_at = Some(at("2026-03-04", 14));
+    // Cash the host dates the 10th (its own day, ahead of UTC) but recorded at 20:00
+    // UTC on the 9th, which is the mirror's last update.
+    let mut cash = paid(
+        mirror("M-3", InvoiceStatus::Open, 3000, at("2026-03-01", 9)),
+        at("2026-03-09", 20),
+    );
+    cash.paid_at = Some(at("2026-03-09", 20));
+    cash.paid_outside = Some(OutsidePayment {
+        method: "cash".into(),
+        reference: None,
+        paid_on: Some(day("2026-03-10")),
+    });
+    // A mirror from before payment days were kept: dated by its last update.
+    let legacy = paid(
+        mirror("M-4", InvoiceStatus::Open, 2000, at("2026-03-02", 9)),
+        at("2026-03-06", 11),
+    );
+    vec![transfer, card, cash, legacy]
+}
+
+async fn payment_ids(store: &dyn SyncStore, from: &str, to: &str) -> Vec<String> {
+    let range = DateRange::new(day(from), day(to)).unwrap();
+    report::payments_received(store, None, range)
+        .collect_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|payment| payment.host_invoice_id)
+        .collect()
+}
+
+async fn check_payment_days(store: &dyn SyncStore) {
+    fill(store, &march_payments()).await;
+
+    assert_eq!(
+        payment_ids(store, "2026-03-01", "2026-03-03").await,
+        ["M-1"]
+    );
+    assert_eq!(
+        payment_ids(store, "2026-03-04", "2026-03-04").await,
+        ["M-2"]
+    );
+    assert_eq!(
+        payment_ids(store, "2026-03-05", "2026-03-09").await,
+        ["M-4"]
+    );
+    assert_eq!(
+        payment_ids(store, "2026-03-10", "2026-03-31").await,
+        ["M-3"]
+    );
+    assert!(
+        payment_ids(store, "2026-02-01", "2026-02-28")
+            .await
+            .is_empty()
+    );
+    assert!(
+        payment_ids(store, "2026-03-11", "2026-03-31")
+            .await
+            .is_empty()
+    );
+
+    let march = DateRange::new(day("2026-03-01"), day("2026-03-31")).unwrap();
+    let mut out = Vec::new();
+    let written = report::payments_received(store, None, march)
+        .write_csv(
+            &[
+                PaymentColumn::Date,
+                PaymentColumn::HostInvoiceId,
+                PaymentColumn::Method,
+                PaymentColumn::Amount,
+            ],
+            &CsvOptions::default(),
+            &mut out,
+        )
+        .await
+        .unwrap();
+    assert_eq!(written, 4);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "date,host_invoice_id,method,amount
+\
+         2026-03-02,M-1,bank_transfer,60.00
+\
+         2026-03-04,M-2,stripe,45.00
+\
+         2026-03-10,M-3,cash,30.00
+\
+         2026-03-06,M-4,stripe,20.00
+"
+    );
+}
+
+#[tokio::test]
+async fn payments_are_dated_by_the_day_received_in_a_memory_store() {
+    check_payment_days(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn payments_are_dated_by_the_day_received_in_a_sqlite_store() {
+    check_payment_days(&SqliteStore::in_memory().unwrap()).await;
+}
+
+#[test]
+fn the_payment_day_prefers_the_recorded_day_then_paid_at_then_the_last_update() {
+    let mut row = paid(
+        mirror("INV-1", InvoiceStatus::Open, 1000, at("2026-03-01", 9)),
+        at("2026-03-20", 9),
+    );
+    assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-20"));
+    row.paid_at = Some(at("2026-03-04", 23));
+    assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-04"));
+    // Marked paid outside before the day was kept: Stripe's time of the marking.
+    row.paid_outside = Some(OutsidePayment {
+        method: "cash".into(),
+        reference: None,
+        paid_on: None,
+    });
+    assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-04"));
+    row.paid_outside = Some(OutsidePayment {
+        method: "cash".into(),
+        reference: None,
+        paid_on: Some(day("2026-03-02")),
+    });
+    assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-02"));
+}
+
 #[tokio::test]
 async fn reports_stream_straight_into_csv() {
     let store = MemoryStore::new();
@@ -370,6 +518,7 @@ fn csv_rows_carry_metadata_columns_and_quote_what_needs_quoting() {
     second.paid_outside = Some(OutsidePayment {
         method: "bank_transfer".into(),
         reference: Some("REF\nline".into()),
+        paid_on: None,
     });
 
     let columns = [
@@ -572,6 +721,7 @@ async fn the_stripe_backed_listing_pages_through_stripe_and_joins_the_mirror() {
     known.paid_outside = Some(OutsidePayment {
         method: "cheque".into(),
         reference: None,
+        paid_on: None,
     });
     store.put_invoice_mirror(&known).await.unwrap();
     store.put_customer_link(&john_link(None)).await.unwrap();

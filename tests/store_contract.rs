@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use billbridge::domain::date::Date;
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::sync::store::{
     AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MemoryStore, MirrorCursor, MirrorQuery,
@@ -70,9 +71,11 @@ fn mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirror {
             ("ehr_patient_id", "P-42"),
             ("appointment_location", "Leeds"),
         ]),
+        paid_at: Some(created + 45),
         paid_outside: Some(OutsidePayment {
             method: String::from("cheque"),
             reference: Some(String::from("CHQ-000123")),
+            paid_on: Some(Date::parse("2026-03-02").unwrap()),
         }),
         stripe_updated_at: created + 60,
         payer_kind: PartyKind::Patient,
@@ -93,6 +96,7 @@ fn draft_mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirro
         invoice_pdf: None,
         due_date: None,
         metadata: BTreeMap::new(),
+        paid_at: None,
         paid_outside: None,
         patient_host_id: None,
         payer_kind: PartyKind::Organisation,
@@ -478,22 +482,45 @@ mod checks {
             Some(&draft)
         );
 
-        // Paid outside Stripe without a reference.
+        // Paid outside Stripe without a reference or a day (a record from before the
+        // day was kept), and no payment time from Stripe.
         let mut paid = full.clone();
         paid.status = InvoiceStatus::Paid;
         paid.amount_paid = 7_000;
         paid.amount_remaining = 0;
+        paid.paid_at = None;
         paid.paid_outside = Some(OutsidePayment {
             method: String::from("cash"),
             reference: None,
+            paid_on: None,
         });
         paid.metadata.remove("appointment_location");
         paid.stripe_updated_at += 10;
         store.put_invoice_mirror(&paid).await.unwrap();
         assert_eq!(
             store.invoice_mirror(ACCOUNT, "INV-1").await.unwrap(),
-            Some(paid)
+            Some(paid.clone())
         );
+
+        // The payment days come back exactly, through a query as well.
+        let mut dated = paid;
+        dated.paid_at = Some(1_772_409_600 + 3_600);
+        dated.paid_outside = Some(OutsidePayment {
+            method: String::from("bank_transfer"),
+            reference: None,
+            paid_on: Some(Date::parse("2026-03-02").unwrap()),
+        });
+        store.put_invoice_mirror(&dated).await.unwrap();
+        let queried = store
+            .query_invoice_mirrors(&MirrorQuery::for_account(ACCOUNT))
+            .await
+            .unwrap();
+        assert_eq!(queried, [dated.clone()]);
+        assert_eq!(
+            queried[0].paid_outside.as_ref().unwrap().paid_on,
+            Some(Date::parse("2026-03-02").unwrap())
+        );
+        assert_eq!(queried[0].paid_at, Some(1_772_413_200));
 
         let mut stolen = draft_mirror(ACCOUNT, "INV-3", 5);
         stolen.stripe_invoice_id = String::from("in_INV-1");
@@ -919,6 +946,7 @@ fn records_serialise_with_stable_field_names() {
             "invoice_pdf",
             "metadata",
             "number",
+            "paid_at",
             "paid_outside",
             "patient_host_id",
             "payer_host_id",
@@ -944,6 +972,34 @@ fn records_serialise_with_stable_field_names() {
         unknown.status,
         InvoiceStatus::Unknown(String::from("payment_pending"))
     );
+}
+
+#[test]
+fn mirror_json_written_before_payment_days_still_reads() {
+    let invoice = mirror(None, "INV-1", 100);
+    let mut json = serde_json::to_value(&invoice).unwrap();
+    json.as_object_mut().unwrap().remove("paid_at");
+    json["paid_outside"]
+        .as_object_mut()
+        .unwrap()
+        .remove("paid_on");
+    let read: InvoiceMirror = serde_json::from_value(json).unwrap();
+    assert_eq!(read.paid_at, None);
+    let outside = read.paid_outside.as_ref().unwrap();
+    assert_eq!(outside.paid_on, None);
+    assert_eq!(outside.reference.as_deref(), Some("CHQ-000123"));
+    assert_eq!(
+        InvoiceMirror {
+            paid_at: invoice.paid_at,
+            paid_outside: invoice.paid_outside.clone(),
+            ..read
+        },
+        invoice
+    );
+
+    let json = serde_json::to_value(&invoice).unwrap();
+    assert_eq!(json["paid_outside"]["paid_on"], "2026-03-02");
+    assert_eq!(json["paid_at"], 145);
 }
 
 #[cfg(feature = "sqlite")]
@@ -1063,6 +1119,139 @@ mod sqlite {
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
         assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn the_schema_version_counts_every_migration() {
+        // Version 2 added the payment days; a new migration must raise this on purpose
+        // and come with its own upgrade test.
+        assert_eq!(SqliteStore::SCHEMA_VERSION, 2);
+    }
+
+    /// A database as billbridge's schema version 1 wrote it, holding one paid invoice
+    /// marked paid outside Stripe and one open invoice.
+    fn version_1_database(path: &PathBuf) {
+        let schema = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/sqlite_schema_v1.sql"),
+        )
+        .unwrap();
+        let connection = raw(path);
+        connection.execute_batch(&schema).unwrap();
+        connection.pragma_update(None, "user_version", 1).unwrap();
+        let insert = "INSERT INTO invoice_mirrors (account, host_invoice_id, \
+            stripe_invoice_id, stripe_customer_id, status, number, currency, subtotal, total, \
+            amount_due, amount_paid, amount_remaining, starting_balance, ending_balance, \
+            hosted_invoice_url, invoice_pdf, due_date, created, metadata, paid_outside_method, \
+            paid_outside_reference, stripe_updated_at, payer_kind, payer_host_id, \
+            patient_host_id) VALUES (?1, ?2, ?3, 'cus_P42', ?4, 'ABC-1', 'gbp', 12000, 12000, \
+            12000, ?5, ?6, 0, 0, NULL, NULL, NULL, ?7, '{\"ehr_patient_id\":\"P-42\"}', ?8, ?9, \
+            ?10, 'patient', 'P-42', 'P-42')";
+        connection
+            .execute(
+                insert,
+                rusqlite::params![
+                    "acct_1Practice",
+                    "INV-1",
+                    "in_1",
+                    "paid",
+                    12_000,
+                    0,
+                    1_700_000_000,
+                    "cheque",
+                    "CHQ-000123",
+                    1_700_000_600,
+                ],
+            )
+            .unwrap();
+        connection
+            .execute(
+                insert,
+                rusqlite::params![
+                    "",
+                    "INV-2",
+                    "in_2",
+                    "open",
+                    0,
+                    12_000,
+                    1_700_000_100,
+                    None::<String>,
+                    None::<String>,
+                    1_700_000_100,
+                ],
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO customer_links VALUES ('', 'patient', 'P-42', 'cus_P42', '{}')",
+                [],
+            )
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_migrates_and_keeps_its_rows() {
+        let file = TempDatabase::new();
+        version_1_database(&file.path);
+
+        let store = SqliteStore::open(&file.path).unwrap();
+        let version: i64 = raw(&file.path)
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+
+        let paid = store
+            .invoice_mirror(ACCOUNT, "INV-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(paid.status, InvoiceStatus::Paid);
+        assert_eq!(paid.amount_paid, 12_000);
+        assert_eq!(paid.created, 1_700_000_000);
+        assert_eq!(paid.stripe_updated_at, 1_700_000_600);
+        assert_eq!(paid.metadata, metadata(&[("ehr_patient_id", "P-42")]));
+        assert_eq!(paid.paid_at, None);
+        assert_eq!(
+            paid.paid_outside,
+            Some(OutsidePayment {
+                method: String::from("cheque"),
+                reference: Some(String::from("CHQ-000123")),
+                paid_on: None,
+            })
+        );
+        let open = store.invoice_mirror(None, "INV-2").await.unwrap().unwrap();
+        assert_eq!(open.status, InvoiceStatus::Open);
+        assert_eq!(open.paid_outside, None);
+        assert_eq!(open.paid_at, None);
+        assert_eq!(
+            store
+                .customer_link(None, PartyKind::Patient, "P-42")
+                .await
+                .unwrap()
+                .map(|link| link.stripe_customer_id),
+            Some(String::from("cus_P42"))
+        );
+
+        // The migrated rows take the new fields, and survive another open.
+        let dated = InvoiceMirror {
+            paid_at: Some(1_700_000_300),
+            paid_outside: Some(OutsidePayment {
+                paid_on: Some(Date::parse("2023-11-14").unwrap()),
+                ..paid.paid_outside.clone().unwrap()
+            }),
+            ..paid
+        };
+        store.put_invoice_mirror(&dated).await.unwrap();
+        drop(store);
+        let store = SqliteStore::open(&file.path).unwrap();
+        assert_eq!(
+            store.invoice_mirror(ACCOUNT, "INV-1").await.unwrap(),
+            Some(dated)
+        );
+        let all = store
+            .query_invoice_mirrors(&MirrorQuery::for_account(None))
+            .await
+            .unwrap();
+        assert_eq!(host_ids(&all), ["INV-2"]);
     }
 
     #[tokio::test]

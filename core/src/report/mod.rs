@@ -643,13 +643,11 @@ impl fmt::Debug for Payment {
 
 impl Payment {
     /// The payment recorded on `mirror`, if anything was paid: the amount paid, through
-    /// Stripe or by the method the invoice was marked paid with. The mirror keeps no
-    /// separate payment time, so the date is the day of its last Stripe update
-    /// (`stripe_updated_at`), which for a paid invoice is the payment's event or the
-    /// mark-paid call.
+    /// Stripe or by the method the invoice was marked paid with, dated by
+    /// [`payment_date`].
     ///
     /// # Errors
-    /// [`ReportError::Date`] for an update time outside the supported calendar.
+    /// [`ReportError::Date`] for a payment time outside the supported calendar.
     pub fn from_mirror(mirror: &InvoiceMirror) -> Result<Option<Payment>, ReportError> {
         if mirror.amount_paid <= 0 {
             return Ok(None);
@@ -669,7 +667,7 @@ impl Payment {
             patient_host_id: mirror.patient_host_id.clone(),
             currency: mirror.currency.clone(),
             amount: mirror.amount_paid,
-            date: Date::from_unix_timestamp(mirror.stripe_updated_at)?,
+            date: payment_date(mirror)?,
             channel,
             reference,
         }))
@@ -682,6 +680,27 @@ impl Payment {
     pub fn money(&self) -> Result<Money, MoneyError> {
         Money::from_stripe_amount(self.amount, Currency::new(&self.currency)?)
     }
+}
+
+/// The UTC day the payment on `mirror` was received:
+///
+/// 1. for a payment outside Stripe, the day the host recorded
+///    ([`OutsidePayment::paid_on`](crate::sync::store::OutsidePayment::paid_on));
+/// 2. otherwise the day Stripe marked the invoice paid ([`InvoiceMirror::paid_at`]);
+/// 3. when neither is known (mirrors written before billbridge kept them, or a partial
+///    Stripe payment on an invoice not yet paid), the day of the mirror's last update
+///    (`stripe_updated_at`): for a paid invoice usually the payment's event or the
+///    mark-paid call, but any later update moves it.
+///
+/// # Errors
+/// [`ReportError::Date`] for a time outside the supported calendar.
+pub fn payment_date(mirror: &InvoiceMirror) -> Result<Date, ReportError> {
+    if let Some(day) = mirror.paid_outside.as_ref().and_then(|paid| paid.paid_on) {
+        return Ok(day);
+    }
+    Ok(Date::from_unix_timestamp(
+        mirror.paid_at.unwrap_or(mirror.stripe_updated_at),
+    )?)
 }
 
 /// Walks the payments received in a date range, page by page (see
@@ -757,16 +776,19 @@ impl<S: SyncStore + ?Sized> PaymentPager<'_, S> {
 
 /// Payments received on the days of `range`: invoices paid through Stripe and invoices
 /// marked paid outside Stripe (with their method and reference), one row per invoice
-/// with something paid. Offline invoices with several partial payments are itemised
-/// by [`crate::sync::offline::OfflineBilling::payments_received`] instead.
+/// with something paid, each dated and filtered by [`payment_date`]. Offline invoices
+/// with several partial payments are itemised by
+/// [`crate::sync::offline::OfflineBilling::payments_received`] instead.
+///
+/// Every mirror of the account is read, page by page: a payment's day can be earlier
+/// than the invoice's creation or later than its last update (a day the host recorded
+/// in its own time zone, or ahead), so no stored time bounds the search safely.
 pub fn payments_received<'s, S: SyncStore + ?Sized>(
     store: &'s S,
     account: Option<&str>,
     range: DateRange,
 ) -> PaymentPager<'s, S> {
     let mut invoices = InvoicePager::new(store, account, &InvoiceQuery::new());
-    // The payment day is the day of the last update, so older updates cannot match.
-    invoices.base.changed_since = Some(range.start_unix());
     invoices.keep = |_, mirror| mirror.amount_paid > 0;
     PaymentPager { invoices, range }
 }

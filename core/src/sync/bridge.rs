@@ -347,8 +347,9 @@ pub(crate) fn mirror_from_invoice(
 }
 
 /// The one place that copies Stripe's fields of an invoice into the host's mirror:
-/// Stripe owns the status, number, amounts, balances, links, due date and metadata; the
-/// host owns its ids, the payer and patient, and any payment made outside Stripe.
+/// Stripe owns the status, number, amounts, balances, links, due date, payment time and
+/// metadata; the host owns its ids, the payer and patient, and any payment made outside
+/// Stripe (with the day the host says it was received).
 pub(crate) fn mirror_with_status(
     account: Option<String>,
     host_invoice_id: &str,
@@ -381,6 +382,7 @@ pub(crate) fn mirror_with_status(
         due_date: invoice.due_date,
         created: invoice.created,
         metadata: invoice.metadata.clone(),
+        paid_at: invoice.status_transitions.paid_at,
         paid_outside: parties.paid_outside.clone(),
         stripe_updated_at: observed_at,
         payer_kind: parties.payer_kind,

@@ -134,12 +134,14 @@ impl Billbridge {
 
     /// Records that an open or uncollectible invoice was paid outside Stripe (cash,
     /// cheque, bank transfer, insurance, …): Stripe marks it paid with no charge, the
-    /// method, reference and date go onto the invoice's metadata, and the mirror keeps
-    /// the method and reference.
+    /// method, reference and the date given go onto the invoice's metadata, and the
+    /// mirror keeps the method, reference and day received (`paid_on`, or today by the
+    /// bridge's clock when not given), which payment reports date the payment by.
     ///
     /// # Errors
     /// [`IllegalTransition`] unless the invoice is open or uncollectible (nothing
-    /// sent), Stripe and store errors.
+    /// sent), a date error when no day is given and the clock reads outside the
+    /// supported calendar, Stripe and store errors.
     pub async fn mark_paid_outside_stripe(
         &self,
         host_invoice_id: &str,
@@ -148,6 +150,10 @@ impl Billbridge {
         let (mirror, revision) = self
             .allow(host_invoice_id, InvoiceAction::MarkPaidOutOfBand)
             .await?;
+        let paid_on = match payment.paid_on {
+            Some(day) => day,
+            None => self.today()?,
+        };
         let subject = invoice_subject(host_invoice_id);
         let invoices = self.inner.client.invoices();
         let context = self.keyed(&subject, "invoice.pay_outside", &revision);
@@ -165,6 +171,8 @@ impl Billbridge {
         if let Some(reference) = &payment.reference {
             metadata.push((PAID_OUTSIDE_REFERENCE_KEY.to_owned(), reference.clone()));
         }
+        // Only a day the host gave: a defaulted day would change the update's content
+        // between a call and its retry on another day, under the same idempotency key.
         if let Some(date) = payment.paid_on {
             metadata.push((PAID_OUTSIDE_ON_KEY.to_owned(), date.to_string()));
         }
@@ -179,6 +187,7 @@ impl Billbridge {
         let outside = OutsidePayment {
             method: payment.method.as_str().to_owned(),
             reference: payment.reference.clone(),
+            paid_on: Some(paid_on),
         };
         let parties = MirrorParties {
             paid_outside: Some(outside.clone()),

@@ -39,6 +39,7 @@ use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceId};
 use crate::domain::ledger::{LedgerError, LedgerInvoice, ManualPayment};
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::party::{PartyError, PayerRef};
+use crate::domain::status::InvoiceStatus;
 use crate::error::ErrorCategory;
 use crate::report::{DateRange, Payment, PaymentChannel, ReportError};
 
@@ -195,7 +196,11 @@ impl LedgerRecord {
         self.invoice.id.as_str()
     }
 
-    /// The report row of this invoice (see the module docs for the synthetic ids).
+    /// The report row of this invoice (see the module docs for the synthetic ids). Its
+    /// outside payment is the last payment recorded, dated by that payment's day, and a
+    /// paid invoice's `paid_at` is midnight UTC of that day (of its issue when nothing
+    /// was due), so [`crate::report::payments_received`] dates it as
+    /// [`OfflineBilling::payments_received`] dates the last payment.
     ///
     /// # Errors
     /// [`OfflineError::Money`] when an amount overflows Stripe's minor units.
@@ -204,6 +209,13 @@ impl LedgerRecord {
         let payer = &invoice.payer;
         let created_on = invoice.invoiced_on.unwrap_or(self.updated_on);
         let total = wire(invoice.total)?;
+        let last_payment = invoice.payments.last();
+        // A zero invoice is paid at issue, with no payment.
+        let paid_on = if invoice.status == InvoiceStatus::Paid {
+            last_payment.map_or(invoice.invoiced_on, |payment| Some(payment.date))
+        } else {
+            None
+        };
         Ok(InvoiceMirror {
             account: self.account.clone(),
             host_invoice_id: invoice.id.as_str().to_owned(),
@@ -224,9 +236,11 @@ impl LedgerRecord {
             due_date: self.due_on.map(Date::to_unix_timestamp),
             created: created_on.to_unix_timestamp(),
             metadata: self.metadata.clone(),
-            paid_outside: invoice.payments.last().map(|payment| OutsidePayment {
+            paid_at: paid_on.map(Date::to_unix_timestamp),
+            paid_outside: last_payment.map(|payment| OutsidePayment {
                 method: payment.method.as_str().to_owned(),
                 reference: payment.reference.clone(),
+                paid_on: Some(payment.date),
             }),
             stripe_updated_at: self.updated_on.to_unix_timestamp(),
             payer_kind: party_kind(payer),

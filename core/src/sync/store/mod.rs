@@ -25,6 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
 
 mod memory;
@@ -110,6 +111,10 @@ pub struct OutsidePayment {
     pub method: String,
     /// The host's reference for the payment (cheque number, remittance id), if any.
     pub reference: Option<String>,
+    /// The day the payment was received, as the host recorded it (serialised
+    /// `YYYY-MM-DD`). `None` only in records written before billbridge kept the day.
+    #[serde(default)]
+    pub paid_on: Option<Date>,
 }
 
 /// The host's copy of one invoice's Stripe state, kept current by webhooks and re-syncs
@@ -156,6 +161,12 @@ pub struct InvoiceMirror {
     pub created: i64,
     /// The invoice's metadata as Stripe holds it.
     pub metadata: MetadataMap,
+    /// When the invoice became paid (unix seconds): Stripe's
+    /// `status_transitions.paid_at`, or for offline invoices midnight UTC of the day of
+    /// the payment that settled it. `None` while unpaid, and in records written before
+    /// billbridge kept it.
+    #[serde(default)]
+    pub paid_at: Option<i64>,
     /// Set when the invoice was marked paid outside Stripe.
     pub paid_outside: Option<OutsidePayment>,
     /// When the state held here was current at Stripe (unix seconds): the `created` time
@@ -889,6 +900,7 @@ impl fmt::Debug for InvoiceMirror {
             .field("due_date", &self.due_date)
             .field("created", &self.created)
             .field("metadata", &RedactedMetadata(&self.metadata))
+            .field("paid_at", &self.paid_at)
             .field("paid_outside", &self.paid_outside)
             .field("stripe_updated_at", &self.stripe_updated_at)
             .field("payer_kind", &self.payer_kind)

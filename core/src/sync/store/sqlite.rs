@@ -18,6 +18,7 @@ use super::{
     AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MetadataMap, MirrorQuery, OutsidePayment,
     PartyKind, RaiseCheckpoint, StoreError, SyncStore, account_field, account_key,
 };
+use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
 
 /// The ordered schema migrations; migration `n` (1-based) brings the database to
@@ -110,6 +111,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, host_invoice_id)
     ) WITHOUT ROWID;
     ",
+    // 2: when an invoice was paid, so reports date payments by when they were received.
+    // Rows from before keep NULL: unknown, reported by their last update instead.
+    // (Queries ordered and paged by (created, host_invoice_id) are served by
+    // invoice_mirrors_by_created of migration 1.)
+    "
+    ALTER TABLE invoice_mirrors ADD COLUMN paid_at INTEGER;
+    ALTER TABLE invoice_mirrors ADD COLUMN paid_outside_on TEXT;
+    ",
 ];
 
 /// How long a call waits for another process holding the database's write lock.
@@ -119,7 +128,7 @@ const MIRROR_COLUMNS: &str = "account, host_invoice_id, stripe_invoice_id, strip
     status, number, currency, subtotal, total, amount_due, amount_paid, amount_remaining, \
     starting_balance, ending_balance, hosted_invoice_url, invoice_pdf, due_date, created, \
     metadata, paid_outside_method, paid_outside_reference, stripe_updated_at, payer_kind, \
-    payer_host_id, patient_host_id";
+    payer_host_id, patient_host_id, paid_at, paid_outside_on";
 
 /// A [`SyncStore`] in an embedded SQLite database.
 ///
@@ -349,10 +358,20 @@ fn read_mirror(row: &Row<'_>) -> Result<InvoiceMirror, StoreError> {
     let reader = RowReader::new(row, "invoice_mirrors", "host_invoice_id");
     let method: Option<String> = reader.get("paid_outside_method")?;
     let reference: Option<String> = reader.get("paid_outside_reference")?;
-    let paid_outside = match (method, reference) {
-        (Some(method), reference) => Some(OutsidePayment { method, reference }),
-        (None, None) => None,
-        (None, Some(_)) => {
+    let paid_on = match reader.get::<Option<String>>("paid_outside_on")? {
+        Some(text) => {
+            Some(Date::parse(&text).map_err(|error| reader.corrupt("paid_outside_on", error))?)
+        }
+        None => None,
+    };
+    let paid_outside = match (method, reference, paid_on) {
+        (Some(method), reference, paid_on) => Some(OutsidePayment {
+            method,
+            reference,
+            paid_on,
+        }),
+        (None, None, None) => None,
+        (None, Some(_), _) | (None, None, Some(_)) => {
             return Err(StoreError::Corrupt {
                 table: reader.table,
                 field: "paid_outside_method",
@@ -381,6 +400,7 @@ fn read_mirror(row: &Row<'_>) -> Result<InvoiceMirror, StoreError> {
         due_date: reader.get("due_date")?,
         created: reader.get("created")?,
         metadata: reader.json::<MetadataMap>("metadata")?,
+        paid_at: reader.get("paid_at")?,
         paid_outside,
         stripe_updated_at: reader.get("stripe_updated_at")?,
         payer_kind: reader.party_kind("payer_kind")?,
@@ -442,16 +462,20 @@ fn write_mirror(
     mirror: &InvoiceMirror,
 ) -> Result<(), StoreError> {
     let metadata = json_text(operation, &mirror.metadata)?;
-    let (method, reference) = match &mirror.paid_outside {
-        Some(paid) => (Some(paid.method.as_str()), paid.reference.as_deref()),
-        None => (None, None),
+    let (method, reference, paid_on) = match &mirror.paid_outside {
+        Some(paid) => (
+            Some(paid.method.as_str()),
+            paid.reference.as_deref(),
+            paid.paid_on.map(|day| day.to_string()),
+        ),
+        None => (None, None, None),
     };
     connection
         .execute(
             &format!(
                 "INSERT INTO invoice_mirrors ({MIRROR_COLUMNS}) VALUES \
                  (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-                  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
+                  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) \
                  ON CONFLICT (account, host_invoice_id) DO UPDATE SET \
                  stripe_invoice_id = excluded.stripe_invoice_id, \
                  stripe_customer_id = excluded.stripe_customer_id, \
@@ -469,7 +493,8 @@ fn write_mirror(
                  paid_outside_reference = excluded.paid_outside_reference, \
                  stripe_updated_at = excluded.stripe_updated_at, \
                  payer_kind = excluded.payer_kind, payer_host_id = excluded.payer_host_id, \
-                 patient_host_id = excluded.patient_host_id"
+                 patient_host_id = excluded.patient_host_id, \
+                 paid_at = excluded.paid_at, paid_outside_on = excluded.paid_outside_on"
             ),
             params![
                 account_key(mirror.account.as_deref()),
@@ -497,6 +522,8 @@ fn write_mirror(
                 mirror.payer_kind.as_str(),
                 mirror.payer_host_id,
                 mirror.patient_host_id,
+                mirror.paid_at,
+                paid_on,
             ],
         )
         .map_err(write_error(
@@ -547,10 +574,10 @@ fn mirror_query_sql(query: &MirrorQuery) -> (String, Vec<Value>) {
         values.push(Value::Text(value.clone()));
     }
     if let Some(cursor) = &query.after {
-        conditions.push(String::from(
-            "(created > ? OR (created = ? AND host_invoice_id > ?))",
-        ));
-        values.push(Value::Integer(cursor.created));
+        // A row-value comparison lets SQLite seek the (account, …, created,
+        // host_invoice_id) index straight to the cursor; the equivalent `created > ? OR
+        // (created = ? AND …)` made it scan every earlier row again on each page.
+        conditions.push(String::from("(created, host_invoice_id) > (?, ?)"));
         values.push(Value::Integer(cursor.created));
         values.push(Value::Text(cursor.host_invoice_id.clone()));
     }
