@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use billbridge::domain::catalogue::{
@@ -31,7 +31,7 @@ use billbridge::domain::party::{
 };
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::mock::{MockStripe, SignatureTime, WebhookOptions};
-use billbridge::report::{self, Column, CsvOptions, DateRange, Payment};
+use billbridge::report::{self, Column, CsvOptions, DateRange, Payment, PaymentColumn};
 use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::Method;
 use billbridge::stripe::webhook::WebhookSecret;
@@ -80,15 +80,6 @@ pub enum DayError {
         /// The cause.
         #[source]
         source: std::io::Error,
-    },
-    /// Writing a CSV row failed.
-    #[error("writing {} failed", path.display())]
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: csv::Error,
     },
     /// A step of the day failed.
     #[error("step {step} of the practice day failed")]
@@ -702,7 +693,7 @@ fn invoice_label(record: &InvoiceRecord) -> String {
 ///
 /// # Errors
 /// The first billbridge error of any step, [`DayError::Missing`] for scenario data a
-/// step needs, [`DayError::Io`] / [`DayError::Csv`] when a CSV file cannot be written,
+/// step needs, [`DayError::Io`] when a CSV file cannot be created,
 /// and [`DayError::Unexpected`] when billbridge answers differently than the day
 /// expects.
 pub async fn play(
@@ -1077,7 +1068,7 @@ async fn play_steps(
         payments: out_dir.join("payments.csv"),
     };
     write_outstanding_csv(&outstanding, &csv.outstanding)?;
-    write_payments_csv(&payments, &invoices, &csv.payments)?;
+    write_payments_csv(&payments, &csv.payments)?;
     let owed = outstanding
         .iter()
         .map(|row| row.amount_remaining)
@@ -1269,67 +1260,24 @@ fn write_outstanding_csv(rows: &[InvoiceRecord], path: &Path) -> Result<(), DayE
     Ok(())
 }
 
-/// The header of the payments CSV.
-pub const PAYMENTS_HEADER: [&str; 10] = [
-    "date",
-    "invoice_number",
-    "host_invoice_id",
-    "payer_id",
-    PATIENT_NAME,
-    APPOINTMENT_PRACTITIONER,
-    "method",
-    "reference",
-    "currency",
-    "amount",
-];
+/// The columns of the payments CSV.
+pub fn payments_columns() -> Vec<PaymentColumn> {
+    vec![
+        PaymentColumn::Date,
+        PaymentColumn::InvoiceNumber,
+        PaymentColumn::HostInvoiceId,
+        PaymentColumn::PayerId,
+        PaymentColumn::meta(PATIENT_NAME),
+        PaymentColumn::meta(APPOINTMENT_PRACTITIONER),
+        PaymentColumn::Method,
+        PaymentColumn::Reference,
+        PaymentColumn::Currency,
+        PaymentColumn::Amount,
+    ]
+}
 
-/// Payment rows carry no invoice metadata, so the patient name and practitioner are
-/// joined from the invoice each payment paid.
-fn write_payments_csv(
-    payments: &[Payment],
-    invoices: &[InvoiceRecord],
-    path: &Path,
-) -> Result<(), DayError> {
-    let csv_error = |source| DayError::Csv {
-        path: path.to_owned(),
-        source,
-    };
-    let mut writer = csv::Writer::from_writer(create(path)?);
-    writer.write_record(PAYMENTS_HEADER).map_err(csv_error)?;
-    for payment in payments {
-        let meta = |key: &str| {
-            invoices
-                .iter()
-                .find(|invoice| invoice.host_invoice_id == payment.host_invoice_id)
-                .and_then(|invoice| invoice.metadata.get(key))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let amount = payment.money()?.to_decimal_string();
-        writer
-            .write_record([
-                payment.date.to_string(),
-                payment.invoice_number.clone().unwrap_or_default(),
-                payment.host_invoice_id.clone(),
-                payment.payer_host_id.clone(),
-                meta(PATIENT_NAME),
-                meta(APPOINTMENT_PRACTITIONER),
-                payment.channel.as_str().to_owned(),
-                payment.reference.clone().unwrap_or_default(),
-                payment.currency.clone(),
-                amount,
-            ])
-            .map_err(csv_error)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|error| DayError::Io {
-            path: path.to_owned(),
-            source: error.into_error(),
-        })?
-        .flush()
-        .map_err(|source| DayError::Io {
-            path: path.to_owned(),
-            source,
-        })
+fn write_payments_csv(payments: &[Payment], path: &Path) -> Result<(), DayError> {
+    let file = create(path)?;
+    report::write_payments_csv(payments, &payments_columns(), file)?;
+    Ok(())
 }

@@ -104,7 +104,7 @@ impl Column {
 }
 
 /// One column of a payments CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentColumn {
     /// `date`: the UTC day received, `YYYY-MM-DD`.
@@ -127,6 +127,8 @@ pub enum PaymentColumn {
     Currency,
     /// `amount`.
     Amount,
+    /// The metadata value under this key of the invoice paid; the header is the key.
+    Meta(String),
 }
 
 impl PaymentColumn {
@@ -144,8 +146,13 @@ impl PaymentColumn {
         PaymentColumn::Amount,
     ];
 
+    /// A metadata column of the invoice paid, e.g. `PaymentColumn::meta("patient_name")`.
+    pub fn meta(key: impl Into<String>) -> PaymentColumn {
+        PaymentColumn::Meta(key.into())
+    }
+
     /// The header cell of this column.
-    pub fn header(self) -> &'static str {
+    pub fn header(&self) -> &str {
         match self {
             PaymentColumn::Date => "date",
             PaymentColumn::InvoiceNumber => "invoice_number",
@@ -157,6 +164,7 @@ impl PaymentColumn {
             PaymentColumn::Reference => "reference",
             PaymentColumn::Currency => "currency",
             PaymentColumn::Amount => "amount",
+            PaymentColumn::Meta(key) => key,
         }
     }
 }
@@ -492,6 +500,9 @@ impl<W: io::Write> PaymentCsvWriter<W> {
                         &payment.currency,
                         &payment.host_invoice_id,
                     )?;
+                }
+                PaymentColumn::Meta(key) => {
+                    cell.push_str(payment.metadata.get(key).map_or("", String::as_str));
                 }
             }
         }

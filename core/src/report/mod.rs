@@ -621,6 +621,9 @@ pub struct Payment {
     pub channel: PaymentChannel,
     /// The host's reference (cheque number, remittance id), for payments outside Stripe.
     pub reference: Option<String>,
+    /// The metadata of the invoice paid (patient name, appointment practitioner, …), so
+    /// payment exports can carry the same metadata columns as invoice exports.
+    pub metadata: MetadataMap,
 }
 
 impl fmt::Debug for Payment {
@@ -637,6 +640,7 @@ impl fmt::Debug for Payment {
             .field("date", &self.date)
             .field("channel", &self.channel)
             .field("reference", &self.reference.as_ref().map(|_| "<redacted>"))
+            .field("metadata_keys", &self.metadata.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -670,6 +674,7 @@ impl Payment {
             date: payment_date(mirror)?,
             channel,
             reference,
+            metadata: mirror.metadata.clone(),
         }))
     }
 

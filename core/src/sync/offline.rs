@@ -270,6 +270,7 @@ impl LedgerRecord {
                     date: payment.date,
                     channel: PaymentChannel::Outside(payment.method.clone()),
                     reference: payment.reference.clone(),
+                    metadata: self.metadata.clone(),
                 })
             })
             .collect()
