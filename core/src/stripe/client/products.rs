@@ -1,0 +1,81 @@
+//! `/v1/products`: catalogue entries that prices belong to.
+
+use super::{MetadataParams, RequestContext, StripeClient, encode_metadata, path_id};
+use crate::stripe::error::StripeError;
+use crate::stripe::form::Form;
+use crate::stripe::models::Product;
+use crate::stripe::transport::Method;
+
+/// Parameters of `POST /v1/products`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateProduct {
+    /// Name shown to the payer on invoices.
+    pub name: String,
+    /// Optional longer description.
+    pub description: Option<String>,
+    /// Whether it can be sold (Stripe's default true).
+    pub active: Option<bool>,
+    /// Our own id for it (`id`), so a retried creation cannot duplicate it.
+    pub id: Option<String>,
+    /// Metadata, in order.
+    pub metadata: MetadataParams,
+}
+
+impl CreateProduct {
+    /// The form parameters.
+    pub fn to_form(&self) -> Form {
+        let form = Form::new()
+            .opt_field("id", self.id.as_ref())
+            .field("name", &self.name)
+            .opt_field("description", self.description.as_ref())
+            .opt_field("active", self.active);
+        encode_metadata(form, &self.metadata)
+    }
+}
+
+/// Product endpoints; from [`StripeClient::products`].
+#[derive(Debug, Clone, Copy)]
+pub struct Products<'a> {
+    pub(super) client: &'a StripeClient,
+}
+
+impl Products<'_> {
+    /// `POST /v1/products`.
+    ///
+    /// # Errors
+    /// [`StripeError::InvalidRequest`] for a malformed explicit id, then any error of
+    /// [`StripeClient::send`].
+    pub async fn create(
+        &self,
+        params: &CreateProduct,
+        context: &RequestContext,
+    ) -> Result<Product, StripeError> {
+        if let Some(id) = &params.id {
+            path_id("product", id)?;
+        }
+        self.client
+            .send(
+                Method::Post,
+                "/v1/products",
+                params.to_form().encode(),
+                context,
+            )
+            .await
+    }
+
+    /// `GET /v1/products/{id}`.
+    ///
+    /// # Errors
+    /// [`StripeError::InvalidRequest`] for a malformed id, then any error of
+    /// [`StripeClient::send`].
+    pub async fn retrieve(
+        &self,
+        id: &str,
+        context: &RequestContext,
+    ) -> Result<Product, StripeError> {
+        let path = format!("/v1/products/{}", path_id("product", id)?);
+        self.client
+            .send(Method::Get, &path, Vec::new(), context)
+            .await
+    }
+}
