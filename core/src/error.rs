@@ -12,6 +12,10 @@ use crate::domain::metadata::MetadataError;
 use crate::domain::money::MoneyError;
 use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
+use crate::stripe::error::StripeError;
+use crate::stripe::webhook::WebhookError;
+use crate::sync::error::SyncError;
+use crate::sync::store::StoreError;
 
 /// The coarse kind of an error: what a caller can act on differently.
 ///
@@ -80,9 +84,22 @@ pub enum Error {
     /// The offline ledger.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    /// The metadata policy or the values it renders.
+    /// The metadata policy, or metadata it could not render.
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    /// A call to Stripe: an API error, no response, an unreadable answer, or a request
+    /// refused before sending.
+    #[error(transparent)]
+    Stripe(#[from] StripeError),
+    /// A webhook delivery that did not verify or parse.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// The sync store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A workflow of [`crate::sync::Billbridge`].
+    #[error(transparent)]
+    Sync(#[from] SyncError),
 }
 
 impl Error {
@@ -97,6 +114,10 @@ impl Error {
             Error::Catalogue(inner) => inner.code(),
             Error::Ledger(inner) => inner.code(),
             Error::Metadata(inner) => inner.code(),
+            Error::Stripe(inner) => inner.code(),
+            Error::Webhook(inner) => inner.code(),
+            Error::Store(inner) => inner.code(),
+            Error::Sync(inner) => inner.code(),
         }
     }
 
@@ -111,7 +132,35 @@ impl Error {
             Error::Catalogue(inner) => inner.category(),
             Error::Ledger(inner) => inner.category(),
             Error::Metadata(inner) => inner.category(),
+            Error::Stripe(inner) => stripe_category(inner),
+            Error::Webhook(inner) => webhook_category(inner),
+            Error::Store(_) => ErrorCategory::Store,
+            Error::Sync(inner) => inner.category(),
         }
+    }
+
+    /// Whether the error is an illegal invoice transition refused before anything was
+    /// sent.
+    pub fn is_illegal_transition(&self) -> bool {
+        matches!(self, Error::IllegalTransition(_))
+    }
+}
+
+fn stripe_category(error: &StripeError) -> ErrorCategory {
+    match error {
+        StripeError::Transport(_) => ErrorCategory::Transport,
+        StripeError::InvalidRequest(_) => ErrorCategory::Validation,
+        StripeError::Randomness { .. } => ErrorCategory::Internal,
+        _ => ErrorCategory::StripeApi,
+    }
+}
+
+fn webhook_category(error: &WebhookError) -> ErrorCategory {
+    match error {
+        WebhookError::MalformedPayload { .. } | WebhookError::InvalidSecret => {
+            ErrorCategory::Validation
+        }
+        _ => ErrorCategory::Signature,
     }
 }
 

@@ -48,3 +48,4 @@ pub mod sync;
 pub mod mock;
 
 pub use error::{Error, ErrorCategory};
+pub use sync::{Billbridge, BillbridgeBuilder, IdempotencySecret, Raise};

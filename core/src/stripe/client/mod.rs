@@ -6,6 +6,42 @@
 //! Nothing here is global: the transport, the API version, the retry policy, the sleeper
 //! and the jitter belong to one client, and the account and idempotency key to one call
 //! ([`RequestContext`]).
+//!
+//! ```
+//! use billbridge::stripe::client::{CreateCustomer, RequestContext, StripeClient};
+//! use billbridge::stripe::transport::{
+//!     Method, StripeRequest, StripeResponse, Transport, TransportError,
+//! };
+//!
+//! /// Answers every call with one customer; production code passes an `HttpTransport`.
+//! struct Canned;
+//!
+//! #[async_trait::async_trait]
+//! impl Transport for Canned {
+//!     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError> {
+//!         assert_eq!((request.method, request.path.as_str()), (Method::Post, "/v1/customers"));
+//!         assert!(request.idempotency_key.is_some(), "every POST gets a key");
+//!         Ok(StripeResponse {
+//!             status: 200,
+//!             headers: vec![("Request-Id".into(), "req_1".into())],
+//!             body: br#"{"id": "cus_1", "created": 1700000000}"#.to_vec(),
+//!         })
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), billbridge::stripe::error::StripeError> {
+//! let stripe = StripeClient::new(Canned);
+//! let params = CreateCustomer {
+//!     name: Some("Jane Doe".into()),
+//!     metadata: vec![("ehr_patient_id".into(), "P-1".into())],
+//!     ..CreateCustomer::default()
+//! };
+//! let customer = stripe.customers().create(&params, &RequestContext::new()).await?;
+//! assert_eq!(customer.id, "cus_1");
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -327,6 +363,31 @@ impl StripeClient {
         Prices { client: self }
     }
 
+    /// The sleeper this client waits with between retries, for callers that pace their
+    /// own requests (a client-side rate limiter) on the same timer.
+    pub fn sleeper(&self) -> Arc<dyn Sleeper> {
+        Arc::clone(&self.inner.sleeper)
+    }
+
+    /// A client with the same API version, retry policy, sleeper, jitter and page cap
+    /// whose transport is `wrap` applied to this client's transport: how a layer such as
+    /// a rate limiter is put in front of every attempt, retries included.
+    pub fn with_transport_layer(
+        &self,
+        wrap: impl FnOnce(Arc<dyn Transport>) -> Arc<dyn Transport>,
+    ) -> StripeClient {
+        StripeClient {
+            inner: Arc::new(ClientInner {
+                transport: wrap(Arc::clone(&self.inner.transport)),
+                api_version: self.inner.api_version.clone(),
+                retry: self.inner.retry,
+                sleeper: Arc::clone(&self.inner.sleeper),
+                jitter: Arc::clone(&self.inner.jitter),
+                max_pages: self.inner.max_pages,
+            }),
+        }
+    }
+
     /// The page cap of this client's pagers.
     pub fn max_pages(&self) -> u32 {
         self.inner.max_pages
@@ -334,11 +395,13 @@ impl StripeClient {
 
     /// Sends one call and decodes a success body as `T`.
     ///
-    /// `params` are already-flattened form pairs; POSTs get the caller's idempotency key
-    /// or a random one, the same on every retry.
+    /// `path` starts with `/v1/`; `params` are already-flattened form pairs (see
+    /// [`crate::stripe::form::Form::encode`]). POSTs get the caller's idempotency key or
+    /// a random one, the same on every retry.
     ///
     /// # Errors
-    /// [`StripeError::InvalidRequest`] for a bad context (idempotency key, account),
+    /// [`StripeError::InvalidRequest`] for a bad context (idempotency key, account) or
+    /// a path with a query, fragment or spaces,
     /// [`StripeError::Api`] for an error status after retries, [`StripeError::Transport`]
     /// when no response came, [`StripeError::Decode`] for an unreadable success body.
     pub async fn send<T: DeserializeOwned>(
@@ -364,6 +427,16 @@ impl StripeClient {
         context: &RequestContext,
     ) -> Result<StripeResponse, StripeError> {
         context.validate()?;
+        if !path.starts_with('/')
+            || path
+                .bytes()
+                .any(|byte| matches!(byte, b'?' | b'#') || !byte.is_ascii_graphic())
+        {
+            return Err(InputError::InvalidParameters {
+                reason: "the path must start with / and carry no query, fragment or spaces",
+            }
+            .into());
+        }
         let idempotency_key = match (method, &context.idempotency_key) {
             (Method::Get, _) => None,
             (_, Some(key)) => Some(key.clone()),

@@ -1,0 +1,383 @@
+//! [`Billbridge`]: the one type an EHR, practice-management or CRM product calls. It
+//! owns the configuration shared by every workflow (client, store, metadata policy,
+//! account, derived idempotency keys, clock) and the helpers they share: request
+//! contexts, customer links, and the monotonic update of an invoice's mirror. The
+//! workflows themselves live in sibling modules (`customers`, `balances`, `raise`,
+//! `invoices`, `webhooks`, `resync`, `bulk`, `services`), each adding methods here.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::builder::BillbridgeBuilder;
+use super::error::SyncError;
+use super::keys::KeyDeriver;
+use super::store::{CustomerLink, InvoiceMirror, OutsidePayment, PartyKind, SyncStore};
+use crate::domain::catalogue::Catalogue;
+use crate::domain::date::Date;
+use crate::domain::metadata::MetadataPolicy;
+use crate::domain::money::Currency;
+use crate::domain::party::PayerRef;
+use crate::domain::status::InvoiceStatus;
+use crate::error::Error;
+use crate::stripe::client::{RequestContext, StripeClient};
+use crate::stripe::models::Invoice;
+use crate::stripe::webhook::WebhookSecret;
+
+/// The status billbridge records in the mirror of an invoice whose draft was deleted
+/// (Stripe has no such status: the invoice is gone). No later status may replace it
+/// except through a new raise.
+pub const DELETED_STATUS: &str = "deleted";
+
+/// How many times an update of one mirror is retried when concurrent writers keep
+/// winning the compare-and-set.
+const MIRROR_SWAP_ATTEMPTS: u32 = 16;
+
+/// Where billbridge reads the time.
+pub trait Clock: Send + Sync {
+    /// Now, in unix seconds.
+    fn now_unix(&self) -> i64;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+            })
+    }
+}
+
+impl<F: Fn() -> i64 + Send + Sync> Clock for F {
+    fn now_unix(&self) -> i64 {
+        self()
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Inner {
+    pub(crate) client: StripeClient,
+    pub(crate) store: Arc<dyn SyncStore>,
+    pub(crate) policy: MetadataPolicy,
+    pub(crate) account: Option<String>,
+    pub(crate) keys: KeyDeriver,
+    pub(crate) webhook_secret: Option<WebhookSecret>,
+    pub(crate) webhook_tolerance: Duration,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) currency: Currency,
+    pub(crate) default_days_until_due: Option<u32>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) requests_per_second: u32,
+}
+
+/// The host-facing API: customers, balances, invoices, webhooks, re-sync and bulk
+/// operations against Stripe, with the host ↔ Stripe relationship kept in a
+/// [`SyncStore`].
+///
+/// Cheap to clone (clones share everything) and safe to use from many tasks at once.
+/// Every I/O method is `async` and runtime-agnostic.
+#[derive(Clone)]
+pub struct Billbridge {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Billbridge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Billbridge")
+            .field("account", &self.inner.account)
+            .field("currency", &self.inner.currency)
+            .field("default_days_until_due", &self.inner.default_days_until_due)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Billbridge {
+    /// Starts configuring a bridge over `client`.
+    pub fn builder(client: StripeClient) -> BillbridgeBuilder {
+        BillbridgeBuilder::new(client)
+    }
+
+    pub(crate) fn from_inner(inner: Inner) -> Self {
+        Billbridge {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The same bridge talking through `client` (for example one with a rate limiter in
+    /// front of its transport).
+    pub(crate) fn with_client(&self, client: StripeClient) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.client = client;
+        Billbridge::from_inner(inner)
+    }
+
+    /// The Stripe client.
+    pub fn client(&self) -> &StripeClient {
+        &self.inner.client
+    }
+
+    /// The store holding links, mirrors, checkpoints and processed events.
+    pub fn store(&self) -> &Arc<dyn SyncStore> {
+        &self.inner.store
+    }
+
+    /// The metadata policy in force.
+    pub fn metadata_policy(&self) -> &MetadataPolicy {
+        &self.inner.policy
+    }
+
+    /// The connected account acted on, `None` for the platform's own account.
+    pub fn account(&self) -> Option<&str> {
+        self.inner.account.as_deref()
+    }
+
+    /// The practice's catalogue.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.inner.catalogue
+    }
+
+    /// The default currency.
+    pub fn currency(&self) -> Currency {
+        self.inner.currency
+    }
+
+    /// Now, unix seconds, from the configured clock.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now_unix()
+    }
+
+    /// Today's date (UTC) from the configured clock.
+    ///
+    /// # Errors
+    /// A date error when the clock reads outside the supported calendar.
+    pub fn today(&self) -> Result<Date, Error> {
+        Ok(Date::from_unix_timestamp(self.now())?)
+    }
+
+    pub(crate) fn context(&self, idempotency_key: Option<String>) -> RequestContext {
+        RequestContext {
+            stripe_account: self.inner.account.clone(),
+            idempotency_key,
+        }
+    }
+
+    pub(crate) fn keyed(&self, subject: &str, operation: &str, revision: &str) -> RequestContext {
+        self.context(Some(self.inner.keys.key(subject, operation, revision)))
+    }
+
+    /// The customer link of `payer`, or [`SyncError::CustomerNotSynced`].
+    pub(crate) async fn require_customer(&self, payer: &PayerRef) -> Result<CustomerLink, Error> {
+        let kind = payer_kind(payer);
+        self.inner
+            .store
+            .customer_link(self.account(), kind, payer.host_id())
+            .await?
+            .ok_or_else(|| {
+                SyncError::CustomerNotSynced {
+                    party_kind: kind,
+                    host_party_id: payer.host_id().to_owned(),
+                }
+                .into()
+            })
+    }
+
+    /// The mirror of `host_invoice_id`, or [`SyncError::InvoiceNotRaised`].
+    pub(crate) async fn require_mirror(&self, host_invoice_id: &str) -> Result<InvoiceMirror, Error> {
+        self.inner
+            .store
+            .invoice_mirror(self.account(), host_invoice_id)
+            .await?
+            .ok_or_else(|| {
+                SyncError::InvoiceNotRaised {
+                    host_invoice_id: host_invoice_id.to_owned(),
+                }
+                .into()
+            })
+    }
+
+    /// Merges what Stripe says of an invoice into its mirror with a compare-and-set
+    /// loop, so concurrent webhooks and actions never move the status backwards.
+    /// `shape` builds the candidate from the current mirror (`None` when there is
+    /// none); `merge` decides what to keep. Returns the mirror before and after.
+    pub(crate) async fn update_mirror(
+        &self,
+        host_invoice_id: &str,
+        mut candidate: impl FnMut(Option<&InvoiceMirror>) -> Option<InvoiceMirror>,
+    ) -> Result<(Option<InvoiceMirror>, Option<InvoiceMirror>), Error> {
+        let store = &self.inner.store;
+        for _ in 0..MIRROR_SWAP_ATTEMPTS {
+            let current = store.invoice_mirror(self.account(), host_invoice_id).await?;
+            let Some(next) = candidate(current.as_ref()) else {
+                return Ok((current.clone(), current));
+            };
+            if current.as_ref() == Some(&next) {
+                return Ok((current, Some(next)));
+            }
+            if store.swap_invoice_mirror(current.as_ref(), &next).await? {
+                return Ok((current, Some(next)));
+            }
+        }
+        Err(SyncError::MirrorContention {
+            host_invoice_id: host_invoice_id.to_owned(),
+        }
+        .into())
+    }
+
+    /// Absorbs a Stripe invoice snapshot current at `observed_at` into the mirror of
+    /// `host_invoice_id`, keeping the status monotonic. Returns the mirror after.
+    pub(crate) async fn absorb_invoice(
+        &self,
+        host_invoice_id: &str,
+        invoice: &Invoice,
+        observed_at: i64,
+        fallback: Option<&MirrorParties>,
+    ) -> Result<InvoiceMirror, Error> {
+        let account = self.inner.account.clone();
+        let (_, after) = self
+            .update_mirror(host_invoice_id, |current| {
+                let parties = match current {
+                    Some(mirror) => MirrorParties::of(mirror),
+                    None => fallback?.clone(),
+                };
+                let snapshot = mirror_from_invoice(
+                    account.clone(),
+                    host_invoice_id,
+                    invoice,
+                    observed_at,
+                    &parties,
+                )?;
+                match current {
+                    Some(mirror) => merge_snapshot(mirror, snapshot),
+                    None => Some(snapshot),
+                }
+            })
+            .await?;
+        after.ok_or_else(|| {
+            SyncError::InvoiceNotRaised {
+                host_invoice_id: host_invoice_id.to_owned(),
+            }
+            .into()
+        })
+    }
+}
+
+/// The store's party kind of a payer.
+pub(crate) fn payer_kind(payer: &PayerRef) -> PartyKind {
+    match payer {
+        PayerRef::Patient(_) => PartyKind::Patient,
+        PayerRef::Organisation(_) => PartyKind::Organisation,
+    }
+}
+
+/// The subject of derived keys for a payer's customer.
+pub(crate) fn payer_subject(payer: &PayerRef) -> String {
+    format!("{}:{}", payer.kind(), payer.host_id())
+}
+
+/// The subject of derived keys for a host invoice.
+pub(crate) fn invoice_subject(host_invoice_id: &str) -> String {
+    format!("invoice:{host_invoice_id}")
+}
+
+/// What the host knows of an invoice and Stripe does not: who pays, for which
+/// patient, and how it was paid outside Stripe.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct MirrorParties {
+    pub(crate) payer_kind: PartyKind,
+    pub(crate) payer_host_id: String,
+    pub(crate) patient_host_id: Option<String>,
+    pub(crate) paid_outside: Option<OutsidePayment>,
+}
+
+impl MirrorParties {
+    pub(crate) fn of(mirror: &InvoiceMirror) -> Self {
+        MirrorParties {
+            payer_kind: mirror.payer_kind,
+            payer_host_id: mirror.payer_host_id.clone(),
+            patient_host_id: mirror.patient_host_id.clone(),
+            paid_outside: mirror.paid_outside.clone(),
+        }
+    }
+}
+
+/// The mirror Stripe's `invoice` describes, current at `observed_at`; `None` when the
+/// snapshot has no status (never the case for invoices Stripe returns).
+pub(crate) fn mirror_from_invoice(
+    account: Option<String>,
+    host_invoice_id: &str,
+    invoice: &Invoice,
+    observed_at: i64,
+    parties: &MirrorParties,
+) -> Option<InvoiceMirror> {
+    let status = invoice.status.clone()?;
+    Some(InvoiceMirror {
+        account,
+        host_invoice_id: host_invoice_id.to_owned(),
+        stripe_invoice_id: invoice.id.clone(),
+        stripe_customer_id: invoice
+            .customer
+            .as_ref()
+            .map(|customer| customer.id().to_owned())
+            .unwrap_or_default(),
+        status,
+        number: invoice.number.clone(),
+        currency: invoice.currency.clone(),
+        subtotal: invoice.subtotal,
+        total: invoice.total,
+        amount_due: invoice.amount_due,
+        amount_paid: invoice.amount_paid,
+        amount_remaining: invoice.amount_remaining,
+        starting_balance: invoice.starting_balance,
+        ending_balance: invoice.ending_balance,
+        hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+        invoice_pdf: invoice.invoice_pdf.clone(),
+        due_date: invoice.due_date,
+        created: invoice.created,
+        metadata: invoice.metadata.clone(),
+        paid_outside: parties.paid_outside.clone(),
+        stripe_updated_at: observed_at,
+        payer_kind: parties.payer_kind,
+        payer_host_id: parties.payer_host_id.clone(),
+        patient_host_id: parties.patient_host_id.clone(),
+    })
+}
+
+/// Whether a mirror records a deleted draft.
+pub(crate) fn is_deleted(mirror: &InvoiceMirror) -> bool {
+    mirror.status == InvoiceStatus::Unknown(DELETED_STATUS.to_owned())
+}
+
+/// What to store when `snapshot` arrives for an invoice mirrored as `current`: `None`
+/// to keep `current`.
+///
+/// - A status may only move forward ([`InvoiceStatus::may_move_to`]): a late
+///   `invoice.finalized` never reopens a paid invoice, and nothing revives a deleted
+///   draft (a new raise replaces the mirror instead).
+/// - With the same status, an older snapshot never replaces a newer one.
+/// - A snapshot of another Stripe invoice than the mirrored one (an older draft that a
+///   re-raise replaced) is ignored.
+pub(crate) fn merge_snapshot(
+    current: &InvoiceMirror,
+    snapshot: InvoiceMirror,
+) -> Option<InvoiceMirror> {
+    if snapshot.stripe_invoice_id != current.stripe_invoice_id || is_deleted(current) {
+        return None;
+    }
+    if current.status == snapshot.status {
+        if snapshot.stripe_updated_at < current.stripe_updated_at {
+            return None;
+        }
+    } else if !current.status.may_move_to(&snapshot.status) {
+        return None;
+    }
+    let stripe_updated_at = snapshot.stripe_updated_at.max(current.stripe_updated_at);
+    Some(InvoiceMirror {
+        stripe_updated_at,
+        ..snapshot
+    })
+}

@@ -1,0 +1,205 @@
+//! The plain records the host-facing workflows take and return: what an upsert did, a
+//! balance adjustment, a preview of the next invoice, how far to raise an invoice, and
+//! how an invoice was paid outside Stripe. Owned strings, `i64` amounts inside
+//! [`Money`], plain enums: simple to carry across the language bindings.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::date::Date;
+use crate::domain::money::Money;
+use crate::domain::party::PayerRef;
+use crate::sync::store::{InvoiceMirror, PartyKind};
+
+/// An invoice as the host sees it: the store's mirror of the Stripe invoice (Stripe id,
+/// number, status, amounts, hosted payment page and PDF links, payer, patient,
+/// metadata), kept current by every action, webhook and re-sync.
+pub type InvoiceRecord = InvoiceMirror;
+
+/// What [`crate::sync::Billbridge::upsert_customer`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsertOutcome {
+    /// A Stripe customer was created and linked.
+    Created,
+    /// The linked customer was updated (contact details or metadata changed).
+    Updated,
+    /// Nothing changed since the last sync; nothing was sent.
+    Unchanged,
+}
+
+impl UpsertOutcome {
+    /// The outcome as a stable snake_case string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpsertOutcome::Created => "created",
+            UpsertOutcome::Updated => "updated",
+            UpsertOutcome::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A host party and its Stripe customer after an upsert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    /// Patient or organisation.
+    pub party_kind: PartyKind,
+    /// The host's id of the party.
+    pub host_party_id: String,
+    /// Stripe's customer id (`cus_…`).
+    pub stripe_customer_id: String,
+    /// What the upsert did.
+    pub outcome: UpsertOutcome,
+}
+
+/// A credit or debit recorded on a payer's customer balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceAdjustment {
+    /// Stripe's id of the balance transaction (`cbtxn_…`).
+    pub stripe_transaction_id: String,
+    /// The adjustment: negative is a credit to the payer, positive a debit.
+    pub amount: Money,
+    /// The customer's balance after it.
+    pub ending_balance: Money,
+}
+
+/// What the payer's next invoice for a draft would ask, by Stripe's balance rule
+/// against the payer's current balance. Computed without any side effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicePreview {
+    /// Who would be billed.
+    pub payer: PayerRef,
+    /// The draft's total.
+    pub total: Money,
+    /// The payer's balance now (negative: credit).
+    pub starting_balance: Money,
+    /// The part of the balance the invoice would use (negative for a credit applied).
+    pub applied_balance: Money,
+    /// What the invoice would ask for.
+    pub amount_due: Money,
+    /// The payer's balance after finalization.
+    pub ending_balance: Money,
+    /// Whether Stripe would mark the invoice paid at finalization (nothing due, or less
+    /// than the minimum charge).
+    pub paid_at_finalization: bool,
+}
+
+/// How far [`crate::sync::Billbridge::raise_invoice`] takes an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Raise {
+    /// Create it with its lines and leave it as an editable draft.
+    Draft,
+    /// Also finalize it (number, payment page and PDF assigned; balance applied).
+    Finalize,
+    /// Also send it to the payer.
+    FinalizeAndSend,
+}
+
+/// How an invoice paid outside Stripe was paid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum PaymentMethod {
+    /// Cash at reception.
+    Cash,
+    /// A cheque.
+    Cheque,
+    /// A bank transfer.
+    BankTransfer,
+    /// A card taken on a terminal outside Stripe.
+    CardOutsideStripe,
+    /// An insurer paid.
+    Insurance,
+    /// Any other method, as the host names it.
+    Other(String),
+}
+
+impl PaymentMethod {
+    /// The method's stable snake_case name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Cheque => "cheque",
+            PaymentMethod::BankTransfer => "bank_transfer",
+            PaymentMethod::CardOutsideStripe => "card_outside_stripe",
+            PaymentMethod::Insurance => "insurance",
+            PaymentMethod::Other(other) => other,
+        }
+    }
+}
+
+impl From<String> for PaymentMethod {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "cash" => PaymentMethod::Cash,
+            "cheque" => PaymentMethod::Cheque,
+            "bank_transfer" => PaymentMethod::BankTransfer,
+            "card_outside_stripe" => PaymentMethod::CardOutsideStripe,
+            "insurance" => PaymentMethod::Insurance,
+            _ => PaymentMethod::Other(value),
+        }
+    }
+}
+
+impl From<&str> for PaymentMethod {
+    fn from(value: &str) -> Self {
+        PaymentMethod::from(value.to_owned())
+    }
+}
+
+impl From<PaymentMethod> for String {
+    fn from(method: PaymentMethod) -> Self {
+        match method {
+            PaymentMethod::Other(other) => other,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for PaymentMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A payment received outside Stripe, for
+/// [`crate::sync::Billbridge::mark_paid_outside_stripe`]. The method, reference and
+/// date are kept on the Stripe invoice's metadata (`paid_outside_method`,
+/// `paid_outside_reference`, `paid_outside_on`) and in the host's mirror.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PaidOutside {
+    /// How it was paid.
+    pub method: PaymentMethod,
+    /// The host's reference for the payment (receipt, cheque number, remittance id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// When it was paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_on: Option<Date>,
+}
+
+impl PaidOutside {
+    /// A payment by `method`, with no reference or date yet.
+    pub fn new(method: PaymentMethod) -> Self {
+        PaidOutside {
+            method,
+            reference: None,
+            paid_on: None,
+        }
+    }
+
+    /// Sets the host's reference for the payment.
+    #[must_use]
+    pub fn reference(mut self, reference: impl Into<String>) -> Self {
+        self.reference = Some(reference.into());
+        self
+    }
+
+    /// Sets the day it was paid.
+    #[must_use]
+    pub fn on(mut self, date: Date) -> Self {
+        self.paid_on = Some(date);
+        self
+    }
+}
