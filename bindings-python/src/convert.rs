@@ -132,3 +132,8 @@ pub fn from_py<T: serde::de::DeserializeOwned>(value: &Bound<'_, PyAny>, what: &
     let json = json_from_py(value)?;
     serde_json::from_value(json).map_err(|error| PyValueError::new_err(format!("invalid {what}: {error}")))
 }
+
+/// An optional text as Python would show it: `'text'` or `None`.
+pub fn optional_repr(value: Option<&str>) -> String {
+    value.map_or_else(|| "None".to_owned(), |text| format!("{text:?}"))
+}

@@ -596,7 +596,10 @@ impl PyAppointmentContext {
     }
 
     fn __repr__(&self) -> String {
-        format!("AppointmentContext(appointment_id={:?})", self.appointment_id())
+        format!(
+            "AppointmentContext(appointment_id={})",
+            crate::convert::optional_repr(self.appointment_id())
+        )
     }
 }
 
@@ -764,8 +767,8 @@ impl PyInvoiceDraft {
 
     fn __repr__(&self) -> String {
         format!(
-            "InvoiceDraft(host_id={:?}, lines={}, revision={})",
-            self.host_id(),
+            "InvoiceDraft(host_id={}, lines={}, revision={})",
+            crate::convert::optional_repr(self.host_id()),
             self.0.lines.len(),
             self.0.revision
         )

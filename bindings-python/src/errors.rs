@@ -4,10 +4,8 @@
 //! also their status, Stripe code, decline code and request id.
 
 use billbridge::ErrorCategory;
-use billbridge::stripe::error::StripeError;
 use billbridge::stripe::http::HttpTransportError;
 use billbridge::stripe::key::KeyError;
-use billbridge::stripe::webhook::WebhookError;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
@@ -71,20 +69,17 @@ pub struct StripeDetails {
 
 /// Any error the binding turns into a Python exception.
 ///
-/// The core's top-level [`billbridge::Error`] is the normal case; the Stripe-edge
-/// errors that are not yet variants of it come in with their own codes.
+/// The core's top-level [`billbridge::Error`] is the normal case; the two
+/// construction-time errors that are not variants of it (an unusable API key, an HTTP
+/// transport that cannot be built) come in with their own codes.
 #[derive(Debug)]
 pub enum BindingError {
     /// An error of the core's top-level type.
     Core(billbridge::Error),
-    /// A webhook secret, signature or payload error.
-    Webhook(WebhookError),
     /// A Stripe API key that cannot be used.
     Key(KeyError),
     /// An HTTP transport that cannot be built.
     Http(HttpTransportError),
-    /// A call to Stripe that failed.
-    Stripe(StripeError),
     /// The binding itself failed (the runtime could not start, a task panicked).
     Internal {
         /// Stable machine code.
@@ -99,37 +94,23 @@ impl BindingError {
     pub fn code(&self) -> &'static str {
         match self {
             BindingError::Core(error) => error.code(),
-            BindingError::Webhook(error) => error.code(),
             BindingError::Key(error) => error.code(),
             BindingError::Http(error) => error.code(),
-            BindingError::Stripe(error) => error.code(),
             BindingError::Internal { code, .. } => code,
         }
     }
 
     /// The category that picks the exception class.
-    // The Stripe-edge categories below belong in the core once these errors are
-    // variants of `billbridge::Error`; until then this is their only mapping.
+    // Key and transport-setup errors have no category in the core yet (they are not
+    // variants of `billbridge::Error`); this is their only mapping until they are.
     pub fn category(&self) -> ErrorCategory {
         match self {
             BindingError::Core(error) => error.category(),
-            BindingError::Webhook(error) => match error {
-                WebhookError::InvalidSecret | WebhookError::MalformedPayload { .. } => {
-                    ErrorCategory::Validation
-                }
-                _ => ErrorCategory::Signature,
-            },
             BindingError::Key(_) => ErrorCategory::Validation,
             BindingError::Http(HttpTransportError::InvalidBaseUrl { .. }) => {
                 ErrorCategory::Validation
             }
             BindingError::Http(_) => ErrorCategory::Transport,
-            BindingError::Stripe(error) => match error {
-                StripeError::Api(_) | StripeError::Decode(_) => ErrorCategory::StripeApi,
-                StripeError::Transport(_) => ErrorCategory::Transport,
-                StripeError::InvalidRequest(_) => ErrorCategory::Validation,
-                _ => ErrorCategory::Internal,
-            },
             BindingError::Internal { .. } => ErrorCategory::Internal,
         }
     }
@@ -137,17 +118,15 @@ impl BindingError {
     fn message(&self) -> String {
         match self {
             BindingError::Core(error) => error.to_string(),
-            BindingError::Webhook(error) => error.to_string(),
             BindingError::Key(error) => error.to_string(),
             BindingError::Http(error) => error.to_string(),
-            BindingError::Stripe(error) => error.to_string(),
             BindingError::Internal { message, .. } => message.clone(),
         }
     }
 
     fn stripe_details(&self) -> StripeDetails {
         match self {
-            BindingError::Stripe(error) => StripeDetails {
+            BindingError::Core(billbridge::Error::Stripe(error)) => StripeDetails {
                 status: error.status(),
                 stripe_code: error.stripe_code().map(str::to_owned),
                 decline_code: error.decline_code().map(str::to_owned),
@@ -201,12 +180,6 @@ impl From<billbridge::Error> for BindingError {
     }
 }
 
-impl From<WebhookError> for BindingError {
-    fn from(error: WebhookError) -> Self {
-        BindingError::Webhook(error)
-    }
-}
-
 impl From<KeyError> for BindingError {
     fn from(error: KeyError) -> Self {
         BindingError::Key(error)
@@ -219,19 +192,10 @@ impl From<HttpTransportError> for BindingError {
     }
 }
 
-impl From<StripeError> for BindingError {
-    fn from(error: StripeError) -> Self {
-        BindingError::Stripe(error)
-    }
-}
-
 /// Turns any core error into the matching Python exception.
 pub fn raise(error: impl Into<billbridge::Error>) -> PyErr {
     PyErr::from(BindingError::Core(error.into()))
 }
-
-/// Shorthand for results whose error becomes a Python exception.
-pub type BindingResult<T> = Result<T, BindingError>;
 
 /// Registers the exception classes on the module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -4,6 +4,7 @@
 //! types; the billing rules all live in the `billbridge` crate. Blocking calls run on
 //! the one tokio runtime this crate owns, with the GIL released.
 
+mod bridge;
 mod convert;
 mod domain;
 mod errors;
@@ -34,6 +35,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     domain::register(module)?;
     webhook::register(module)?;
     stripe::register(module)?;
+    bridge::register(module)?;
     module.add_function(wrap_pyfunction!(_panic_for_tests, module)?)?;
     Ok(())
 }

@@ -13,7 +13,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
 use crate::convert::{json_to_py, to_py};
-use crate::errors::BindingError;
 
 /// A webhook endpoint's signing secret (`whsec_…`); its `repr` never shows it.
 #[pyclass(name = "WebhookSecret", module = "billbridge", frozen)]
@@ -25,7 +24,7 @@ impl PyWebhookSecret {
     fn new(secret: &str) -> PyResult<Self> {
         WebhookSecret::new(secret)
             .map(PyWebhookSecret)
-            .map_err(|error| BindingError::from(error).into())
+            .map_err(|error| crate::errors::raise(error))
     }
 
     fn __repr__(&self) -> String {
@@ -45,7 +44,7 @@ pub fn secret_from_py(value: &Bound<'_, PyAny>) -> PyResult<WebhookSecret> {
     let text: String = value
         .extract()
         .map_err(|_| PyTypeError::new_err("secret must be a str or a WebhookSecret"))?;
-    WebhookSecret::new(text).map_err(|error| BindingError::from(error).into())
+    WebhookSecret::new(text).map_err(|error| crate::errors::raise(error))
 }
 
 /// The raw body: `bytes`, `bytearray`, `memoryview` or `str` (sent as UTF-8).
@@ -96,7 +95,7 @@ fn verify(
     with_body(payload, |body| {
         webhook::verify(body, header, &secret, self::tolerance(tolerance), now)
             .map(|timestamp| timestamp.unix_seconds())
-            .map_err(|error| BindingError::from(error).into())
+            .map_err(|error| crate::errors::raise(error))
     })
 }
 
@@ -107,7 +106,7 @@ fn parse(payload: &Bound<'_, PyAny>) -> PyResult<PyEvent> {
     with_body(payload, |body| {
         webhook::parse(body)
             .map(PyEvent::new)
-            .map_err(|error| BindingError::from(error).into())
+            .map_err(|error| crate::errors::raise(error))
     })
 }
 
@@ -126,7 +125,7 @@ fn construct_event(
     with_body(payload, |body| {
         webhook::construct_event(body, header, &secret, self::tolerance(tolerance), now)
             .map(PyEvent::new)
-            .map_err(|error| BindingError::from(error).into())
+            .map_err(|error| crate::errors::raise(error))
     })
 }
 
