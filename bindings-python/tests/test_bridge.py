@@ -1,0 +1,197 @@
+"""The bridge over the mock Stripe: customers, balances, previews, bad input that
+sends nothing, Stripe and transport failures, the SQLite store and asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+
+import pytest
+
+import billbridge
+from billbridge import aio
+from conftest import IDEMPOTENCY_SECRET
+
+
+def test_upsert_creates_once_then_sends_nothing_when_unchanged(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    created = bridge.upsert_customer(john)
+    assert (created.outcome, created.party_kind, created.host_party_id) == ("created", "patient", "P-1001")
+    assert created.stripe_customer_id.startswith("cus_")
+    sent = len(mock.requests())
+    again = bridge.upsert_customer(john)
+    assert again.outcome == "unchanged"
+    assert len(mock.requests()) == sent
+    assert bridge.customer_id(john) == created.stripe_customer_id
+
+
+def test_switched_off_fields_never_reach_stripe(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe
+) -> None:
+    patient = billbridge.Patient("P-1", "Ada", "Lovelace", gender="female")
+    bridge.upsert_customer(patient)
+    params = [value for request in mock.requests() for _key, value in request.params]
+    assert "Ada Lovelace" in params
+    assert "female" not in params
+
+
+def test_credit_is_applied_by_the_preview(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    bridge.upsert_customer(john)
+    adjustment = bridge.adjust_balance(
+        john, billbridge.Money(-5000, "gbp"), reason="Missed pre-paid follow-up", adjustment_id="APT-1"
+    )
+    assert adjustment.ending_balance == billbridge.Money(-5000, "gbp")
+    replay = bridge.adjust_balance(
+        john, billbridge.Money(-5000, "gbp"), reason="Missed pre-paid follow-up", adjustment_id="APT-1"
+    )
+    assert replay.stripe_transaction_id == adjustment.stripe_transaction_id
+    assert bridge.balance(john) == billbridge.Money(-5000, "gbp")
+    draft = billbridge.InvoiceDraft(
+        john,
+        lines=[
+            billbridge.InvoiceLine("Follow-up session", billbridge.Money(5000, "gbp")),
+            billbridge.InvoiceLine("Home blood test kit", billbridge.Money(3500, "gbp")),
+        ],
+    )
+    posts_before = sum(request.method == "POST" for request in mock.requests())
+    preview = bridge.preview(draft)
+    assert (preview.total, preview.amount_due) == (billbridge.Money(8500, "gbp"), billbridge.Money(3500, "gbp"))
+    assert preview.ending_balance == billbridge.Money(0, "gbp")
+    assert sum(request.method == "POST" for request in mock.requests()) == posts_before
+
+
+def test_default_payer_is_used_for_previews(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe
+) -> None:
+    insurer = billbridge.Organisation("ORG-1", "Northwind Insurance Ltd", email="claims@northwind.example")
+    maria = billbridge.Patient("P-1002", "María", "López", default_payer="ORG-1")
+    bridge.upsert_customer(insurer)
+    bridge.upsert_customer(maria)
+    assert bridge.default_payer("P-1002") == "ORG-1"
+    draft = billbridge.InvoiceDraft(maria, lines=[billbridge.InvoiceLine("Initial assessment", billbridge.Money(7500, "gbp"))])
+    assert bridge.preview(draft).payer == billbridge.PayerRef.organisation("ORG-1")
+    assert bridge.clear_default_payer("P-1002") is True
+    assert bridge.default_payer("P-1002") is None
+
+
+@pytest.mark.parametrize(
+    ("call", "exception", "code"),
+    [
+        (
+            lambda bridge: bridge.upsert_customer(billbridge.Patient.from_dict({"id": "P-9", "given_name": " ", "family_name": ""})),
+            billbridge.ValidationError,
+            "missing_name",
+        ),
+        (
+            lambda bridge: bridge.balance(billbridge.PayerRef.patient("P-404")),
+            billbridge.InvalidStateError,
+            "customer_not_synced",
+        ),
+        (
+            lambda bridge: bridge.adjust_balance(
+                billbridge.PayerRef.patient("P-404"), billbridge.Money(-100, "gbp"), reason="x", adjustment_id="A-1"
+            ),
+            billbridge.InvalidStateError,
+            "customer_not_synced",
+        ),
+    ],
+)
+def test_bad_input_raises_the_right_exception_and_sends_nothing(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, call: object, exception: type, code: str
+) -> None:
+    with pytest.raises(exception) as raised:
+        call(bridge)  # type: ignore[operator]
+    assert raised.value.code == code
+    assert mock.requests() == []
+
+
+def test_a_short_idempotency_secret_is_refused(mock: billbridge.MockStripe) -> None:
+    with pytest.raises(billbridge.ValidationError):
+        billbridge.Billbridge(stripe=mock, idempotency_secret="short")
+
+
+def test_stripe_errors_carry_status_and_request_id(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    mock.fail_next("/v1/customers", "rate_limited", times=10)
+    with pytest.raises(billbridge.StripeApiError) as raised:
+        bridge.upsert_customer(john)
+    error = raised.value
+    assert error.status == 429
+    assert error.stripe_code == "rate_limit"
+    assert error.request_id is not None and error.request_id.startswith("req_")
+    assert error.code.startswith("stripe_")
+
+
+def test_a_lost_connection_is_a_transport_error(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    mock.fail_next("/v1/customers", "connection_reset", times=10)
+    with pytest.raises(billbridge.TransportError) as raised:
+        bridge.upsert_customer(john)
+    assert raised.value.code == "stripe_connection_error"
+    mock.clear_faults()
+    assert bridge.upsert_customer(john).outcome == "created"
+
+
+def test_the_sqlite_store_remembers_customers_across_bridges(
+    tmp_path: pathlib.Path, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    path = tmp_path / "billbridge.sqlite"
+    first = billbridge.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET, store=billbridge.SqliteStore(path))
+    created = first.upsert_customer(john)
+    second = billbridge.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET, store=billbridge.SqliteStore(str(path)))
+    assert second.upsert_customer(john).outcome == "unchanged"
+    assert second.customer_id(john) == created.stripe_customer_id
+
+
+def test_the_mock_delivers_signed_webhooks(bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient) -> None:
+    bridge.upsert_customer(john)
+    deliveries = mock.take_webhooks()
+    assert [delivery.event_type for delivery in deliveries][:1] == ["customer.created"]
+    event = billbridge.construct_event(deliveries[0].body, deliveries[0].signature_header, mock.webhook_secret)
+    assert event.id == deliveries[0].event_id
+    assert event.object_id == bridge.customer_id(john)
+    assert mock.take_webhooks() == []
+
+
+def test_bridge_repr_shows_no_secret(bridge: billbridge.Billbridge) -> None:
+    assert IDEMPOTENCY_SECRET not in repr(bridge)
+
+
+def test_two_concurrent_awaitables_both_complete(mock: billbridge.MockStripe) -> None:
+    store = billbridge.MemoryStore()
+    bridge = aio.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET, store=store)
+    ada = billbridge.Patient("P-1", "Ada", "Lovelace")
+    grace = billbridge.Patient("P-2", "Grace", "Hopper")
+
+    async def day() -> list[billbridge.CustomerRecord]:
+        return list(await asyncio.gather(bridge.upsert_customer(ada), bridge.upsert_customer(grace)))
+
+    records = asyncio.run(day())
+    assert sorted(record.host_party_id for record in records) == ["P-1", "P-2"]
+    assert len({record.stripe_customer_id for record in records}) == 2
+    blocking = billbridge.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET, store=store)
+    assert blocking.upsert_customer(ada).outcome == "unchanged"
+
+
+def test_async_errors_raise_the_same_exceptions(mock: billbridge.MockStripe) -> None:
+    bridge = aio.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET)
+
+    async def missing() -> billbridge.Money:
+        return await bridge.balance(billbridge.PayerRef.patient("P-404"))
+
+    with pytest.raises(billbridge.InvalidStateError) as raised:
+        asyncio.run(missing())
+    assert raised.value.code == "customer_not_synced"
+
+
+def test_the_mock_serves_over_loopback_http(mock: billbridge.MockStripe) -> None:
+    server = mock.serve()
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+    finally:
+        server.shutdown()
