@@ -1,0 +1,101 @@
+"""The examples run as documented: the quick tour, the practice day script and the
+FastAPI webhook endpoint (through its test client)."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+import billbridge
+from conftest import REPOSITORY
+
+EXAMPLES = REPOSITORY / "examples" / "python"
+sys.path.insert(0, str(EXAMPLES))
+
+import practice_day  # noqa: E402
+import webhook_endpoint  # noqa: E402
+
+SECRET = "whsec_harbour_health_endpoint"
+
+
+def test_quick_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "quick_tour.py"), run_name="__main__")
+    assert "35.00 gbp due after credit" in capsys.readouterr().out
+
+
+def test_practice_day_previews_match_the_scenario() -> None:
+    previews = practice_day.main()
+    assert previews["APT-2"].amount_due == billbridge.Money(3500, "gbp")
+    assert previews["APT-3"].payer == billbridge.PayerRef.organisation("ORG-1")
+    assert previews["APT-4"].amount_due == billbridge.Money(7950, "gbp")
+
+
+def invoice_paid(event_id: str) -> bytes:
+    return json.dumps(
+        {
+            "id": event_id,
+            "type": "invoice.paid",
+            "created": 1_790_000_000,
+            "data": {
+                "object": {
+                    "id": "in_42",
+                    "customer": "cus_1",
+                    "currency": "gbp",
+                    "status": "paid",
+                    "collection_method": "send_invoice",
+                    "total": 7500,
+                    "subtotal": 7500,
+                    "amount_due": 7500,
+                    "amount_paid": 7500,
+                    "amount_remaining": 0,
+                    "starting_balance": 0,
+                    "created": 1_790_000_000,
+                    "lines": {"object": "list", "data": [], "has_more": False, "url": "/v1/invoices/in_42/lines"},
+                }
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def test_webhook_endpoint_accepts_a_signed_delivery() -> None:
+    app = webhook_endpoint.create_app(SECRET)
+    client = TestClient(app)
+    body = invoice_paid("evt_ok")
+    response = client.post(
+        "/stripe/webhooks",
+        content=body,
+        headers={"Stripe-Signature": billbridge.sign_payload(body, SECRET), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"received": "evt_ok"}
+    assert app.state.paid_invoices == ["in_42"]
+
+
+def test_webhook_endpoint_rejects_a_forged_delivery() -> None:
+    app = webhook_endpoint.create_app(SECRET)
+    client = TestClient(app)
+    body = invoice_paid("evt_forged")
+    forged = billbridge.sign_payload(body, "whsec_someone_else")
+    response = client.post("/stripe/webhooks", content=body, headers={"Stripe-Signature": forged})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "signature_mismatch"}
+    missing = client.post("/stripe/webhooks", content=body)
+    assert missing.json() == {"detail": "missing_header"}
+    assert app.state.paid_invoices == []
+
+
+def test_webhook_endpoint_takes_the_mocks_deliveries() -> None:
+    stripe = billbridge.MockStripe()
+    bridge = billbridge.Billbridge(stripe=stripe, idempotency_secret="harbour-health-idempotency-secret")
+    bridge.upsert_customer(billbridge.Organisation("ORG-1", "Northwind Insurance Ltd"))
+    client = TestClient(webhook_endpoint.create_app(stripe.webhook_secret))
+    for delivery in stripe.take_webhooks():
+        response = client.post(
+            "/stripe/webhooks", content=delivery.body, headers={"Stripe-Signature": delivery.signature_header}
+        )
+        assert response.json() == {"received": delivery.event_id}
