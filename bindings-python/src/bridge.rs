@@ -13,15 +13,18 @@ use billbridge::mock::{Fault, MockClock, MockServer, MockStripe, RequestOutcome}
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::transport::TransportErrorKind;
 use billbridge::sync::store::{MemoryStore, SqliteStore, SyncStore};
-use billbridge::sync::{Clock, IdempotencySecret};
 use billbridge::sync::{BalanceAdjustment, CustomerRecord, InvoicePreview};
+use billbridge::sync::{Clock, IdempotencySecret};
 use billbridge::{Billbridge, Error};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::domain::{PyCatalogueItem, PyInvoiceDraft, PyMetadataPolicy, PyOrganisation, PyPatient, PyPayerRef, payer_from_py};
+use crate::domain::{
+    PyCatalogueItem, PyInvoiceDraft, PyMetadataPolicy, PyOrganisation, PyPatient, PyPayerRef,
+    payer_from_py,
+};
 use crate::errors::{BindingError, raise};
 use crate::money::{PyMoney, currency_from_py};
 use crate::runtime::{block_on, runtime};
@@ -94,9 +97,17 @@ impl PyMockStripe {
     /// `fault` (`"rate_limited"`, `"lock_timeout"`, `"server_error"`,
     /// `"unavailable_retry"`, `"timeout"`, `"connection_reset"`, `"response_lost"`).
     #[pyo3(signature = (path_prefix, fault, *, times=1, status=None))]
-    fn fail_next(&self, path_prefix: &str, fault: &str, times: u32, status: Option<u16>) -> PyResult<()> {
+    fn fail_next(
+        &self,
+        path_prefix: &str,
+        fault: &str,
+        times: u32,
+        status: Option<u16>,
+    ) -> PyResult<()> {
         let fault = fault_from_name(fault, status)?;
-        self.0.faults().next_requests_to(None, path_prefix, fault, times);
+        self.0
+            .faults()
+            .next_requests_to(None, path_prefix, fault, times);
         Ok(())
     }
 
@@ -107,18 +118,22 @@ impl PyMockStripe {
 
     /// Every request received so far.
     fn requests(&self) -> Vec<PyRecordedRequest> {
-        self.0.requests().into_iter().map(|request| PyRecordedRequest {
-            method: request.method.as_str(),
-            path: request.path,
-            params: request.params,
-            idempotency_key: request.idempotency_key,
-            stripe_account: request.stripe_account,
-            status: match request.outcome {
-                RequestOutcome::Answered(status) => Some(status),
-                RequestOutcome::NoResponse { .. } => None,
-            },
-            replayed: request.replayed,
-        }).collect()
+        self.0
+            .requests()
+            .into_iter()
+            .map(|request| PyRecordedRequest {
+                method: request.method.as_str(),
+                path: request.path,
+                params: request.params,
+                idempotency_key: request.idempotency_key,
+                stripe_account: request.stripe_account,
+                status: match request.outcome {
+                    RequestOutcome::Answered(status) => Some(status),
+                    RequestOutcome::NoResponse { .. } => None,
+                },
+                replayed: request.replayed,
+            })
+            .collect()
     }
 
     /// The webhook deliveries queued since the last call, oldest first.
@@ -141,10 +156,12 @@ impl PyMockStripe {
     fn serve(&self, py: Python<'_>, port: u16) -> PyResult<PyMockServer> {
         let mock = self.0.clone();
         let server = block_on(py, async move {
-            mock.serve(("127.0.0.1", port)).await.map_err(|error| BindingError::Internal {
-                code: "serve_failed",
-                message: format!("could not serve the mock on port {port}: {error}"),
-            })
+            mock.serve(("127.0.0.1", port))
+                .await
+                .map_err(|error| BindingError::Internal {
+                    code: "serve_failed",
+                    message: format!("could not serve the mock on port {port}: {error}"),
+                })
         })?;
         Ok(PyMockServer(Mutex::new(Some(server))))
     }
@@ -177,8 +194,13 @@ pub struct PyRecordedRequest {
 impl PyRecordedRequest {
     // Parameter values can be personal data: keys only.
     fn __repr__(&self) -> String {
-        let status = self.status.map_or_else(|| "None".to_owned(), |status| status.to_string());
-        format!("RecordedRequest({} {}, status={status})", self.method, self.path)
+        let status = self
+            .status
+            .map_or_else(|| "None".to_owned(), |status| status.to_string());
+        format!(
+            "RecordedRequest({} {}, status={status})",
+            self.method, self.path
+        )
     }
 }
 
@@ -218,7 +240,10 @@ impl PyWebhookDelivery {
     }
 
     fn __repr__(&self) -> String {
-        format!("WebhookDelivery(event_id='{}', event_type='{}')", self.event_id, self.event_type)
+        format!(
+            "WebhookDelivery(event_id='{}', event_type='{}')",
+            self.event_id, self.event_type
+        )
     }
 }
 
@@ -231,7 +256,10 @@ impl PyMockServer {
     /// `http://127.0.0.1:<port>`.
     #[getter]
     fn url(&self) -> PyResult<String> {
-        let guard = self.0.lock().map_err(|_| PyRuntimeError::new_err("server lock poisoned"))?;
+        let guard = self
+            .0
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("server lock poisoned"))?;
         guard
             .as_ref()
             .map(MockServer::url)
@@ -240,7 +268,10 @@ impl PyMockServer {
 
     /// Stops serving.
     fn shutdown(&self) -> PyResult<()> {
-        let mut guard = self.0.lock().map_err(|_| PyRuntimeError::new_err("server lock poisoned"))?;
+        let mut guard = self
+            .0
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("server lock poisoned"))?;
         if let Some(server) = guard.take() {
             // Shutting down wakes the server task, which lives on the binding's runtime.
             let _entered = runtime()?.enter();
@@ -360,7 +391,10 @@ impl PyBalanceAdjustment {
     }
 
     fn __repr__(&self) -> String {
-        format!("BalanceAdjustment(amount={}, ending_balance={})", self.0.amount, self.0.ending_balance)
+        format!(
+            "BalanceAdjustment(amount={}, ending_balance={})",
+            self.0.amount, self.0.ending_balance
+        )
     }
 }
 
@@ -413,7 +447,10 @@ impl PyInvoicePreview {
     }
 
     fn __repr__(&self) -> String {
-        format!("InvoicePreview(total={}, amount_due={})", self.0.total, self.0.amount_due)
+        format!(
+            "InvoicePreview(total={}, amount_due={})",
+            self.0.total, self.0.amount_due
+        )
     }
 }
 
@@ -424,7 +461,9 @@ fn party_from_py(value: &Bound<'_, PyAny>) -> PyResult<Party> {
     if let Ok(organisation) = value.cast::<PyOrganisation>() {
         return Ok(Party::Organisation(organisation.get().0.clone()));
     }
-    Err(PyTypeError::new_err("party must be a Patient or an Organisation"))
+    Err(PyTypeError::new_err(
+        "party must be a Patient or an Organisation",
+    ))
 }
 
 fn idempotency_secret_from_py(value: &Bound<'_, PyAny>) -> PyResult<IdempotencySecret> {
@@ -460,9 +499,12 @@ fn build_bridge(
     } else if let Ok(http) = stripe.cast::<PyHttpTransport>() {
         (StripeClient::new(http.get().0.clone()), None)
     } else {
-        return Err(PyTypeError::new_err("stripe must be a MockStripe or an HttpTransport"));
+        return Err(PyTypeError::new_err(
+            "stripe must be a MockStripe or an HttpTransport",
+        ));
     };
-    let mut builder = Billbridge::builder(client).idempotency_secret(idempotency_secret_from_py(idempotency_secret)?);
+    let mut builder = Billbridge::builder(client)
+        .idempotency_secret(idempotency_secret_from_py(idempotency_secret)?);
     if let Some(clock) = clock {
         builder = builder.clock(clock);
     }
@@ -475,7 +517,9 @@ fn build_bridge(
         } else if let Ok(sqlite) = store.cast::<PySqliteStore>() {
             builder = builder.shared_store(sqlite.get().store.clone() as Arc<dyn SyncStore>);
         } else {
-            return Err(PyTypeError::new_err("store must be a MemoryStore or a SqliteStore"));
+            return Err(PyTypeError::new_err(
+                "store must be a MemoryStore or a SqliteStore",
+            ));
         }
     }
     if let Some(account) = account {
@@ -528,7 +572,11 @@ fn core<T>(result: Result<T, Error>) -> Result<T, BindingError> {
 
 /// Runs one bridge call, blocking (GIL released) or as an awaitable.
 trait Flavour {
-    fn run<'py, F, T, O>(py: Python<'py>, future: F, wrap: fn(T) -> O) -> PyResult<Bound<'py, PyAny>>
+    fn run<'py, F, T, O>(
+        py: Python<'py>,
+        future: F,
+        wrap: fn(T) -> O,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         F: Future<Output = Result<T, BindingError>> + Send + 'static,
         T: Send + 'static,
@@ -538,7 +586,11 @@ trait Flavour {
 struct Blocking;
 
 impl Flavour for Blocking {
-    fn run<'py, F, T, O>(py: Python<'py>, future: F, wrap: fn(T) -> O) -> PyResult<Bound<'py, PyAny>>
+    fn run<'py, F, T, O>(
+        py: Python<'py>,
+        future: F,
+        wrap: fn(T) -> O,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         F: Future<Output = Result<T, BindingError>> + Send + 'static,
         T: Send + 'static,
@@ -552,7 +604,11 @@ impl Flavour for Blocking {
 struct Awaitable;
 
 impl Flavour for Awaitable {
-    fn run<'py, F, T, O>(py: Python<'py>, future: F, wrap: fn(T) -> O) -> PyResult<Bound<'py, PyAny>>
+    fn run<'py, F, T, O>(
+        py: Python<'py>,
+        future: F,
+        wrap: fn(T) -> O,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         F: Future<Output = Result<T, BindingError>> + Send + 'static,
         T: Send + 'static,

@@ -5,7 +5,9 @@
 use billbridge::domain::date::Date;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDate, PyDateAccess, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyDate, PyDateAccess, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use serde_json::{Map, Value};
 
 use crate::errors::raise;
@@ -20,7 +22,12 @@ pub fn date_from_py(value: &Bound<'_, PyAny>) -> PyResult<Date> {
     let date = value
         .cast::<PyDate>()
         .map_err(|_| PyTypeError::new_err("expected a datetime.date"))?;
-    Date::new(date.get_year(), u32::from(date.get_month()), u32::from(date.get_day())).map_err(raise)
+    Date::new(
+        date.get_year(),
+        u32::from(date.get_month()),
+        u32::from(date.get_day()),
+    )
+    .map_err(raise)
 }
 
 /// An optional `datetime.date`.
@@ -33,7 +40,8 @@ pub fn optional_date(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Date>>
 
 /// A [`Date`] as a `datetime.date`.
 pub fn date_to_py(py: Python<'_>, date: Date) -> PyResult<Bound<'_, PyDate>> {
-    let month = u8::try_from(date.month()).map_err(|_| PyValueError::new_err("month out of range"))?;
+    let month =
+        u8::try_from(date.month()).map_err(|_| PyValueError::new_err("month out of range"))?;
     let day = u8::try_from(date.day()).map_err(|_| PyValueError::new_err("day out of range"))?;
     PyDate::new(py, date.year(), month, day)
 }
@@ -99,7 +107,11 @@ pub fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, Py
             } else if let Some(integer) = number.as_u64() {
                 integer.into_pyobject(py)?.into_any()
             } else {
-                number.as_f64().unwrap_or_default().into_pyobject(py)?.into_any()
+                number
+                    .as_f64()
+                    .unwrap_or_default()
+                    .into_pyobject(py)?
+                    .into_any()
             }
         }
         Value::String(text) => PyString::new(py, text).into_any(),
@@ -128,9 +140,13 @@ pub fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<B
 }
 
 /// A core value from its serde form given as plain Python values.
-pub fn from_py<T: serde::de::DeserializeOwned>(value: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+pub fn from_py<T: serde::de::DeserializeOwned>(
+    value: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<T> {
     let json = json_from_py(value)?;
-    serde_json::from_value(json).map_err(|error| PyValueError::new_err(format!("invalid {what}: {error}")))
+    serde_json::from_value(json)
+        .map_err(|error| PyValueError::new_err(format!("invalid {what}: {error}")))
 }
 
 /// An optional text as Python would show it: `'text'` or `None`.

@@ -35,14 +35,19 @@ fn money_from_py(value: &Bound<'_, PyAny>) -> PyResult<billbridge::domain::money
         .map_err(|_| PyTypeError::new_err("expected Money"))
 }
 
-fn optional_money(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<billbridge::domain::money::Money>> {
+fn optional_money(
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<billbridge::domain::money::Money>> {
     match value {
         Some(value) if !value.is_none() => money_from_py(value).map(Some),
         _ => Ok(None),
     }
 }
 
-fn optional_date_to_py<'py>(py: Python<'py>, date: Option<billbridge::domain::date::Date>) -> PyResult<Option<Bound<'py, PyDate>>> {
+fn optional_date_to_py<'py>(
+    py: Python<'py>,
+    date: Option<billbridge::domain::date::Date>,
+) -> PyResult<Option<Bound<'py, PyDate>>> {
     date.map(|date| date_to_py(py, date)).transpose()
 }
 
@@ -55,7 +60,10 @@ pub struct PyPractitioner(pub Practitioner);
 impl PyPractitioner {
     #[new]
     fn new(id: &str, name: &str) -> PyResult<Self> {
-        Ok(PyPractitioner(Practitioner::new(PractitionerId::new(id).map_err(raise)?, name)))
+        Ok(PyPractitioner(Practitioner::new(
+            PractitionerId::new(id).map_err(raise)?,
+            name,
+        )))
     }
 
     /// Host id.
@@ -71,7 +79,11 @@ impl PyPractitioner {
     }
 
     fn __repr__(&self) -> String {
-        format!("Practitioner(id={:?}, name={:?})", self.0.id.as_str(), self.0.name)
+        format!(
+            "Practitioner(id={:?}, name={:?})",
+            self.0.id.as_str(),
+            self.0.name
+        )
     }
 }
 
@@ -95,13 +107,17 @@ impl PyPayerRef {
     /// A patient pays.
     #[staticmethod]
     fn patient(id: &str) -> PyResult<Self> {
-        Ok(PyPayerRef(PayerRef::Patient(PatientId::new(id).map_err(raise)?)))
+        Ok(PyPayerRef(PayerRef::Patient(
+            PatientId::new(id).map_err(raise)?,
+        )))
     }
 
     /// An organisation pays.
     #[staticmethod]
     fn organisation(id: &str) -> PyResult<Self> {
-        Ok(PyPayerRef(PayerRef::Organisation(OrganisationId::new(id).map_err(raise)?)))
+        Ok(PyPayerRef(PayerRef::Organisation(
+            OrganisationId::new(id).map_err(raise)?,
+        )))
     }
 
     /// `"patient"` or `"organisation"`.
@@ -132,7 +148,9 @@ pub fn payer_from_py(value: &Bound<'_, PyAny>) -> PyResult<PayerRef> {
     if let Ok(organisation) = value.cast::<PyOrganisation>() {
         return Ok(PayerRef::Organisation(organisation.get().0.id.clone()));
     }
-    Err(PyTypeError::new_err("payer must be a Patient, an Organisation or a PayerRef"))
+    Err(PyTypeError::new_err(
+        "payer must be a Patient, an Organisation or a PayerRef",
+    ))
 }
 
 /// A patient (client) of the practice.
@@ -324,7 +342,11 @@ impl PyOrganisation {
     }
 
     fn __repr__(&self) -> String {
-        format!("Organisation(id={:?}, name={:?})", self.0.id.as_str(), self.0.name)
+        format!(
+            "Organisation(id={:?}, name={:?})",
+            self.0.id.as_str(),
+            self.0.name
+        )
     }
 }
 
@@ -393,7 +415,11 @@ impl PyCatalogueItem {
     }
 
     fn __repr__(&self) -> String {
-        format!("CatalogueItem(key={:?}, unit_amount={})", self.0.key.as_str(), self.0.unit_amount)
+        format!(
+            "CatalogueItem(key={:?}, unit_amount={})",
+            self.0.key.as_str(),
+            self.0.unit_amount
+        )
     }
 }
 
@@ -413,7 +439,9 @@ fn dress_line(
     }
     if let Some((start, end)) = period {
         if service_date.is_some_and(|date| !date.is_none()) {
-            return Err(PyValueError::new_err("give service_date or period, not both"));
+            return Err(PyValueError::new_err(
+                "give service_date or period, not both",
+            ));
         }
         line = line.period(date_from_py(&start)?, date_from_py(&end)?);
     }
@@ -497,7 +525,10 @@ impl PyInvoiceLine {
 
     /// First and last day of service (the same day for a one-day service).
     #[getter]
-    fn service_dates<'py>(&self, py: Python<'py>) -> PyResult<Option<(Bound<'py, PyDate>, Bound<'py, PyDate>)>> {
+    fn service_dates<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<(Bound<'py, PyDate>, Bound<'py, PyDate>)>> {
         match self.0.service_date {
             Some(ServiceDate::On(date)) => Ok(Some((date_to_py(py, date)?, date_to_py(py, date)?))),
             Some(ServiceDate::Period { start, end }) => {
@@ -519,7 +550,10 @@ impl PyInvoiceLine {
     }
 
     fn __repr__(&self) -> String {
-        format!("InvoiceLine(quantity={}, unit_amount={})", self.0.quantity, self.0.unit_amount)
+        format!(
+            "InvoiceLine(quantity={}, unit_amount={})",
+            self.0.quantity, self.0.unit_amount
+        )
     }
 }
 
@@ -560,7 +594,9 @@ impl PyAppointmentContext {
             .transpose()
             .map_err(raise)?;
         let location = match (location_id, location_name) {
-            (Some(id), Some(name)) => Some(Location::new(LocationId::new(id).map_err(raise)?, name)),
+            (Some(id), Some(name)) => {
+                Some(Location::new(LocationId::new(id).map_err(raise)?, name))
+            }
             (None, None) => None,
             _ => {
                 return Err(PyValueError::new_err(
@@ -592,7 +628,10 @@ impl PyAppointmentContext {
     /// Location name.
     #[getter]
     fn location_name(&self) -> Option<&str> {
-        self.0.location.as_ref().map(|location| location.name.as_str())
+        self.0
+            .location
+            .as_ref()
+            .map(|location| location.name.as_str())
     }
 
     fn __repr__(&self) -> String {
@@ -653,7 +692,9 @@ impl PyInvoiceDraft {
         }
         match (due_in_days, optional_date(due_on)?) {
             (Some(_), Some(_)) => {
-                return Err(PyValueError::new_err("give due_in_days or due_on, not both"));
+                return Err(PyValueError::new_err(
+                    "give due_in_days or due_on, not both",
+                ));
             }
             (Some(days), None) => draft = draft.due_in_days(days),
             (None, Some(date)) => draft = draft.due_on(date),
@@ -795,7 +836,12 @@ impl PyBillingRate {
                 )));
             }
         };
-        Ok(PyBillingRate(BillingRate::new(RateId::new(id).map_err(raise)?, name, invoiced, payer)))
+        Ok(PyBillingRate(BillingRate::new(
+            RateId::new(id).map_err(raise)?,
+            name,
+            invoiced,
+            payer,
+        )))
     }
 
     /// Host id.
@@ -826,7 +872,11 @@ impl PyBillingRate {
     }
 
     fn __repr__(&self) -> String {
-        format!("BillingRate(id={:?}, name={:?})", self.0.id.as_str(), self.0.name)
+        format!(
+            "BillingRate(id={:?}, name={:?})",
+            self.0.id.as_str(),
+            self.0.name
+        )
     }
 }
 
@@ -922,11 +972,18 @@ impl PyService {
 
     /// The invoice line for this service under `rate`.
     fn to_line(&self, rate: &Bound<'_, PyBillingRate>) -> PyResult<PyInvoiceLine> {
-        self.0.to_line(&rate.get().0).map(PyInvoiceLine).map_err(raise)
+        self.0
+            .to_line(&rate.get().0)
+            .map(PyInvoiceLine)
+            .map_err(raise)
     }
 
     fn __repr__(&self) -> String {
-        format!("Service(id={:?}, amount={})", self.0.id.as_str(), self.0.amount)
+        format!(
+            "Service(id={:?}, amount={})",
+            self.0.id.as_str(),
+            self.0.amount
+        )
     }
 }
 
@@ -1013,13 +1070,21 @@ impl PyMetadataPolicy {
     /// Names of the switched-on fields.
     #[getter]
     fn enabled_fields(&self) -> Vec<&'static str> {
-        self.0.enabled_fields().into_iter().map(Field::as_str).collect()
+        self.0
+            .enabled_fields()
+            .into_iter()
+            .map(Field::as_str)
+            .collect()
     }
 
     /// Names of the switched-off fields.
     #[getter]
     fn disabled_fields(&self) -> Vec<&'static str> {
-        self.0.disabled_fields().into_iter().map(Field::as_str).collect()
+        self.0
+            .disabled_fields()
+            .into_iter()
+            .map(Field::as_str)
+            .collect()
     }
 
     /// Whether `field` is switched on.
@@ -1051,7 +1116,11 @@ impl PyMetadataPolicy {
         format!(
             "MetadataPolicy(enabled={:?}, pseudonym_secret={})",
             self.enabled_fields(),
-            if self.0.has_pseudonym_secret() { "set" } else { "unset" }
+            if self.0.has_pseudonym_secret() {
+                "set"
+            } else {
+                "unset"
+            }
         )
     }
 }
@@ -1126,7 +1195,10 @@ impl PyBalanceApplication {
 
 /// Applies a customer balance to an invoice total as Stripe does at finalization.
 #[pyfunction]
-fn apply_balance(total: &Bound<'_, PyAny>, balance: &Bound<'_, PyAny>) -> PyResult<PyBalanceApplication> {
+fn apply_balance(
+    total: &Bound<'_, PyAny>,
+    balance: &Bound<'_, PyAny>,
+) -> PyResult<PyBalanceApplication> {
     balance::apply_balance(money_from_py(total)?, money_from_py(balance)?)
         .map(PyBalanceApplication)
         .map_err(raise)
@@ -1160,16 +1232,21 @@ fn select_invoiceable<'py>(
             OrganisationId::new(organisation.as_str()).map_err(raise)?,
         );
     }
-    let groups = billbridge::domain::catalogue::select_invoiceable(&list, &rates, |service, _rate| {
-        match payers.get(service.patient.as_str()) {
-            Some(organisation) => PayerRef::Organisation(organisation.clone()),
-            None => PayerRef::Patient(service.patient.clone()),
-        }
-    })
-    .map_err(raise)?;
+    let groups =
+        billbridge::domain::catalogue::select_invoiceable(&list, &rates, |service, _rate| {
+            match payers.get(service.patient.as_str()) {
+                Some(organisation) => PayerRef::Organisation(organisation.clone()),
+                None => PayerRef::Patient(service.patient.clone()),
+            }
+        })
+        .map_err(raise)?;
     let result = PyList::empty(py);
     for group in groups {
-        let ids: Vec<String> = group.services.iter().map(|id| id.as_str().to_owned()).collect();
+        let ids: Vec<String> = group
+            .services
+            .iter()
+            .map(|id| id.as_str().to_owned())
+            .collect();
         let lines: Vec<PyInvoiceLine> = group.lines.iter().cloned().map(PyInvoiceLine).collect();
         result.append((PyPayerRef(group.payer.clone()), ids, lines))?;
     }

@@ -12,7 +12,14 @@ use pyo3::prelude::*;
 use crate::errors::raise;
 
 /// A currency Stripe supports, as its lowercase ISO 4217 code.
-#[pyclass(name = "Currency", module = "billbridge", frozen, eq, hash, from_py_object)]
+#[pyclass(
+    name = "Currency",
+    module = "billbridge",
+    frozen,
+    eq,
+    hash,
+    from_py_object
+)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PyCurrency(pub Currency);
 
@@ -112,6 +119,7 @@ impl PyMoney {
     }
 
     /// The amount as decimal text, e.g. `"12.50"`.
+    #[allow(clippy::wrong_self_convention)] // pyo3 methods take `&self`; the name is the core's
     fn to_decimal_string(&self) -> String {
         self.0.to_decimal_string()
     }
@@ -133,12 +141,18 @@ impl PyMoney {
 
     /// Sum; raises `ValidationError` (`currency_mismatch`, `amount_overflow`).
     fn add(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
-        self.0.checked_add(Self::other(other)?).map(PyMoney).map_err(raise)
+        self.0
+            .checked_add(Self::other(other)?)
+            .map(PyMoney)
+            .map_err(raise)
     }
 
     /// Difference; raises like `add`.
     fn sub(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
-        self.0.checked_sub(Self::other(other)?).map(PyMoney).map_err(raise)
+        self.0
+            .checked_sub(Self::other(other)?)
+            .map(PyMoney)
+            .map_err(raise)
     }
 
     /// Product with an integer factor.
@@ -213,5 +227,8 @@ impl PyMoney {
 }
 
 fn bool_object(py: Python<'_>, value: bool) -> Py<PyAny> {
-    pyo3::types::PyBool::new(py, value).to_owned().into_any().unbind()
+    pyo3::types::PyBool::new(py, value)
+        .to_owned()
+        .into_any()
+        .unbind()
 }

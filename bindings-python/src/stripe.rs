@@ -111,8 +111,9 @@ impl PyHttpTransport {
 }
 
 fn seconds_to_duration(seconds: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| pyo3::exceptions::PyValueError::new_err("a timeout must be a positive number of seconds"))
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        pyo3::exceptions::PyValueError::new_err("a timeout must be a positive number of seconds")
+    })
 }
 
 /// Registers the Stripe-edge classes on the module.

@@ -24,7 +24,7 @@ impl PyWebhookSecret {
     fn new(secret: &str) -> PyResult<Self> {
         WebhookSecret::new(secret)
             .map(PyWebhookSecret)
-            .map_err(|error| crate::errors::raise(error))
+            .map_err(crate::errors::raise)
     }
 
     fn __repr__(&self) -> String {
@@ -44,7 +44,7 @@ pub fn secret_from_py(value: &Bound<'_, PyAny>) -> PyResult<WebhookSecret> {
     let text: String = value
         .extract()
         .map_err(|_| PyTypeError::new_err("secret must be a str or a WebhookSecret"))?;
-    WebhookSecret::new(text).map_err(|error| crate::errors::raise(error))
+    WebhookSecret::new(text).map_err(crate::errors::raise)
 }
 
 /// The raw body: `bytes`, `bytearray`, `memoryview` or `str` (sent as UTF-8).
@@ -55,13 +55,16 @@ fn body_bytes(payload: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(text) = payload.cast::<PyString>() {
         return Ok(text.to_cow()?.as_bytes().to_vec());
     }
-    payload.extract::<Vec<u8>>().map_err(|_| {
-        PyTypeError::new_err("payload must be the raw request body as bytes (or str)")
-    })
+    payload
+        .extract::<Vec<u8>>()
+        .map_err(|_| PyTypeError::new_err("payload must be the raw request body as bytes (or str)"))
 }
 
 /// Runs `work` on the body, borrowing `bytes` without a copy when it can.
-fn with_body<T>(payload: &Bound<'_, PyAny>, work: impl FnOnce(&[u8]) -> PyResult<T>) -> PyResult<T> {
+fn with_body<T>(
+    payload: &Bound<'_, PyAny>,
+    work: impl FnOnce(&[u8]) -> PyResult<T>,
+) -> PyResult<T> {
     if let Ok(bytes) = payload.cast::<PyBytes>() {
         return work(bytes.as_bytes());
     }
@@ -95,7 +98,7 @@ fn verify(
     with_body(payload, |body| {
         webhook::verify(body, header, &secret, self::tolerance(tolerance), now)
             .map(|timestamp| timestamp.unix_seconds())
-            .map_err(|error| crate::errors::raise(error))
+            .map_err(crate::errors::raise)
     })
 }
 
@@ -106,7 +109,7 @@ fn parse(payload: &Bound<'_, PyAny>) -> PyResult<PyEvent> {
     with_body(payload, |body| {
         webhook::parse(body)
             .map(PyEvent::new)
-            .map_err(|error| crate::errors::raise(error))
+            .map_err(crate::errors::raise)
     })
 }
 
@@ -125,7 +128,7 @@ fn construct_event(
     with_body(payload, |body| {
         webhook::construct_event(body, header, &secret, self::tolerance(tolerance), now)
             .map(PyEvent::new)
-            .map_err(|error| crate::errors::raise(error))
+            .map_err(crate::errors::raise)
     })
 }
 
@@ -154,9 +157,11 @@ impl PyEvent {
 
     fn raw_object_field(&self, field: &str) -> Option<serde_json::Value> {
         match &self.0.data.object {
-            EventObject::Other(raw) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
-                .ok()
-                .and_then(|mut map| map.remove(field)),
+            EventObject::Other(raw) => {
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
+                    .ok()
+                    .and_then(|mut map| map.remove(field))
+            }
             _ => None,
         }
     }
@@ -240,7 +245,9 @@ impl PyEvent {
     fn currency(&self) -> Option<&str> {
         match &self.0.data.object {
             EventObject::Invoice(invoice) => Some(invoice.currency.as_str()),
-            EventObject::CustomerBalanceTransaction(transaction) => Some(transaction.currency.as_str()),
+            EventObject::CustomerBalanceTransaction(transaction) => {
+                Some(transaction.currency.as_str())
+            }
             _ => None,
         }
     }
@@ -265,13 +272,21 @@ impl PyEvent {
     /// The invoice's amount due.
     #[getter]
     fn amount_due(&self) -> Option<i64> {
-        self.0.data.object.as_invoice().map(|invoice| invoice.amount_due)
+        self.0
+            .data
+            .object
+            .as_invoice()
+            .map(|invoice| invoice.amount_due)
     }
 
     /// The invoice's amount paid.
     #[getter]
     fn amount_paid(&self) -> Option<i64> {
-        self.0.data.object.as_invoice().map(|invoice| invoice.amount_paid)
+        self.0
+            .data
+            .object
+            .as_invoice()
+            .map(|invoice| invoice.amount_paid)
     }
 
     /// The invoice's amount remaining.
@@ -312,7 +327,11 @@ impl PyEvent {
     }
 
     fn __repr__(&self) -> String {
-        format!("Event(id='{}', type='{}')", self.0.id, self.0.event_type.as_str())
+        format!(
+            "Event(id='{}', type='{}')",
+            self.0.id,
+            self.0.event_type.as_str()
+        )
     }
 }
 
