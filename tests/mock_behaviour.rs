@@ -1066,3 +1066,71 @@ async fn request_log_counts_calls() {
         billbridge::mock::RequestOutcome::Answered(200)
     );
 }
+
+#[tokio::test]
+async fn preview_applies_the_balance_and_creates_nothing() {
+    let mock = MockStripe::new();
+    let cus = customer(&mock, &[]).await;
+    adjust(&mock, &cus, -500, "gbp").await;
+    let product = post(&mock, "/v1/products", &[("name", "Consultation")]).await;
+    let product = product["id"].as_str().unwrap();
+    post(
+        &mock,
+        "/v1/invoiceitems",
+        &[
+            ("customer", &cus),
+            ("amount", "200"),
+            ("currency", "gbp"),
+            ("description", "Postage"),
+        ],
+    )
+    .await;
+    let events_before = get(&mock, "/v1/events", &[("limit", "100")]).await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    let preview = post(
+        &mock,
+        "/v1/invoices/create_preview",
+        &[
+            ("customer", &cus),
+            ("currency", "gbp"),
+            ("invoice_items[0][price_data][currency]", "gbp"),
+            ("invoice_items[0][price_data][product]", product),
+            ("invoice_items[0][price_data][unit_amount]", "1099"),
+        ],
+    )
+    .await;
+    assert_eq!(preview["total"], 1299);
+    assert_eq!(preview["amount_due"], 799);
+    assert_eq!(preview["starting_balance"], -500);
+    assert_eq!(preview["ending_balance"], 0);
+    assert_eq!(preview["lines"]["data"].as_array().unwrap().len(), 2);
+    assert!(preview["id"].as_str().unwrap().starts_with("upcoming_"));
+    // Nothing changed: no invoice, the item still pending, the balance untouched, no events.
+    assert!(
+        get(&mock, "/v1/invoices", &[]).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let pending = get(&mock, "/v1/invoiceitems", &[("pending", "true")]).await;
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1);
+    assert_eq!(balance_of(&mock, &cus).await, -500);
+    let events_after = get(&mock, "/v1/events", &[("limit", "100")]).await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(events_before, events_after);
+    // Pending items join a real invoice only when asked.
+    let invoice = post(
+        &mock,
+        "/v1/invoices",
+        &[
+            ("customer", &cus),
+            ("pending_invoice_items_behavior", "include"),
+        ],
+    )
+    .await;
+    assert_eq!(invoice["total"], 200);
+}

@@ -32,9 +32,10 @@
 //! - [`domain`]: pure domain logic (no I/O, no async): [`domain::money`],
 //!   [`domain::date`], [`domain::party`], [`domain::invoice`], [`domain::status`],
 //!   [`domain::balance`], [`domain::catalogue`], [`domain::ledger`], [`domain::metadata`].
-//! - [`sync`]: the host ↔ Stripe relationship: [`sync::store::SyncStore`] and its
-//!   in-memory and SQLite implementations.
 //! - [`error`]: the top-level [`Error`] and its [`ErrorCategory`].
+//! - [`sync`]: the host-facing [`Billbridge`] (customers, balances, invoices, webhooks,
+//!   re-sync, bulk, billing rates) and [`sync::store::SyncStore`] with its in-memory and
+//!   SQLite implementations.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
 //!   typed client, webhooks.
 //! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.

@@ -87,7 +87,7 @@ const MINIMUM_CHARGE: &[(&str, i64)] = &[
 ];
 
 /// Stripe accepts amounts of at most eight digits (99,999,999 minor units).
-const MAX_STRIPE_AMOUNT: i64 = 99_999_999;
+pub const MAX_STRIPE_AMOUNT: i64 = 99_999_999;
 /// IDR is the documented exception: up to twelve digits.
 const MAX_STRIPE_AMOUNT_IDR: i64 = 999_999_999_999;
 

@@ -431,7 +431,8 @@ impl Account {
                 // A draft previews what finalization would ask with today's balance.
                 let balance = self.applicable_balance(invoice);
                 (
-                    rules::apply_balance(balance, total).amount_due,
+                    rules::apply_balance(balance, total, &invoice.currency)
+                        .map_or(total.max(0), |application| application.amount_due),
                     balance,
                     None,
                 )

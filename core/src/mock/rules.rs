@@ -1,70 +1,59 @@
-//! Stripe's money rules as the mock applies them at finalization: how the customer
-//! balance meets the invoice total, and the per-currency minimum charge.
+//! Stripe's money rules as the mock applies them at finalization. The rules themselves
+//! live in the domain ([`crate::domain::balance::apply_balance`] and
+//! [`crate::domain::money::Currency::minimum_charge`]); this module only translates the
+//! mock's raw minor-unit integers to and from them, so the mock and billbridge's own
+//! previews can never disagree.
 
-/// What finalizing an invoice does to the money.
+use crate::domain::balance::{self, FinalizationOutcome};
+use crate::domain::money::{Currency, Money, MoneyError};
+
+/// What finalizing an invoice does to the money, in the mock's raw integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Application {
-    /// What the payer is asked for (never negative).
+    /// What the invoice's `amount_due` shows (never negative).
     pub amount_due: i64,
-    /// The `applied_to_invoice` balance transaction amount (0: none is written).
-    /// Positive when credit was used, negative when a debit was added to the invoice.
+    /// The `applied_to_invoice` balance transaction amount (0: none is written):
+    /// positive when credit was used, negative when a debit was added to the invoice or
+    /// a negative total was credited.
     pub applied: i64,
-    /// The customer balance afterwards.
+    /// The customer balance after `applied`, before any `invoice_too_small` movement.
     pub ending_balance: i64,
+    /// The amount due is above zero but below the currency's minimum charge: the invoice
+    /// is marked paid and the amount moves to the balance as a debit.
+    pub too_small: bool,
 }
 
-/// Apply balance `balance` (negative = credit) to an invoice of `total`.
+/// Apply `balance` (negative = credit, already in the invoice's currency) to an invoice
+/// of `total` in `currency`.
 ///
-/// Credit: applied = min(−B, max(T, 0)); due = max(T, 0) − applied; ending = B + applied.
-/// Debit: due = max(T, 0) + B; ending = 0.
-/// A negative total is *unconfirmed* in Stripe's documentation: modelled here, and only
-/// here, as amount due 0 with the whole total moved into the balance as credit.
-pub(crate) fn apply_balance(balance: i64, total: i64) -> Application {
-    if total < 0 {
-        return Application {
-            amount_due: 0,
-            applied: total,
-            ending_balance: balance.saturating_add(total),
-        };
-    }
-    if balance < 0 {
-        let applied = balance.saturating_neg().min(total);
-        Application {
-            amount_due: total - applied,
-            applied,
-            ending_balance: balance + applied,
-        }
+/// # Errors
+/// An unknown currency or an amount overflow (the routes reject both earlier).
+pub(crate) fn apply_balance(
+    balance: i64,
+    total: i64,
+    currency: &str,
+) -> Result<Application, MoneyError> {
+    let currency = Currency::new(currency)?;
+    let application =
+        balance::apply_balance(Money::new(total, currency), Money::new(balance, currency))?;
+    let too_small = matches!(
+        application.outcome,
+        FinalizationOutcome::PaidBelowMinimum { .. }
+    );
+    // The domain folds the below-minimum debit into its ending balance; the mock writes
+    // that movement as its own `invoice_too_small` transaction, so undo it here.
+    let ending_balance = if too_small {
+        application.ending_balance.amount() - application.amount_due.amount()
     } else {
-        Application {
-            amount_due: total.saturating_add(balance),
-            applied: balance.saturating_neg(),
-            ending_balance: 0,
-        }
-    }
+        application.ending_balance.amount()
+    };
+    Ok(Application {
+        amount_due: application.amount_due.amount(),
+        applied: ending_balance - balance,
+        ending_balance,
+        too_small,
+    })
 }
-
-/// Stripe's minimum charge per currency, in minor units. Below it (and above zero)
-/// a finalized invoice is marked paid and the amount moves to the balance as a debit.
-/// Currencies missing from Stripe's table default to 50 minor units (*unconfirmed*).
-pub(crate) fn minimum_charge(currency: &str) -> i64 {
-    match currency {
-        "usd" | "eur" | "cad" | "aud" | "nzd" | "chf" | "sgd" | "brl" | "inr" => 50,
-        "gbp" => 30,
-        "jpy" => 50,
-        "aed" | "myr" | "pln" | "ron" => 200,
-        "bgn" => 100,
-        "czk" => 1500,
-        "dkk" => 250,
-        "hkd" => 400,
-        "huf" => 17500,
-        "mxn" | "thb" => 1000,
-        "nok" | "sek" => 300,
-        _ => 50,
-    }
-}
-
-/// Stripe's largest amount for most currencies: 8 digits.
-pub(crate) const MAX_AMOUNT: i64 = 99_999_999;
 
 #[cfg(test)]
 mod tests {
@@ -72,38 +61,34 @@ mod tests {
 
     #[test]
     fn stripe_example_credit_500_on_1099() {
-        let result = apply_balance(-500, 1099);
+        let result = apply_balance(-500, 1099, "usd").unwrap();
         assert_eq!(result.amount_due, 599);
         assert_eq!(result.applied, 500);
         assert_eq!(result.ending_balance, 0);
+        assert!(!result.too_small);
     }
 
     #[test]
-    fn credit_larger_than_total_leaves_rest() {
-        let result = apply_balance(-2000, 1099);
-        assert_eq!(result.amount_due, 0);
-        assert_eq!(result.ending_balance, -901);
-    }
-
-    #[test]
-    fn debit_is_added() {
-        let result = apply_balance(300, 1000);
+    fn debit_is_added_and_written_as_negative_application() {
+        let result = apply_balance(300, 1000, "usd").unwrap();
         assert_eq!(result.amount_due, 1300);
         assert_eq!(result.applied, -300);
         assert_eq!(result.ending_balance, 0);
     }
 
     #[test]
-    fn negative_total_becomes_credit() {
-        let result = apply_balance(-100, -400);
-        assert_eq!(result.amount_due, 0);
-        assert_eq!(result.ending_balance, -500);
+    fn below_minimum_is_flagged_and_leaves_the_debit_to_its_own_transaction() {
+        let result = apply_balance(-1000, 1020, "gbp").unwrap();
+        assert_eq!(result.amount_due, 20);
+        assert!(result.too_small);
+        assert_eq!(result.ending_balance, 0);
     }
 
     #[test]
-    fn minimums() {
-        assert_eq!(minimum_charge("gbp"), 30);
-        assert_eq!(minimum_charge("usd"), 50);
-        assert_eq!(minimum_charge("jpy"), 50);
+    fn negative_total_is_credited_to_the_balance() {
+        let result = apply_balance(-100, -400, "gbp").unwrap();
+        assert_eq!(result.amount_due, 0);
+        assert_eq!(result.ending_balance, -500);
+        assert_eq!(result.applied, -400);
     }
 }

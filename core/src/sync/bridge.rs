@@ -187,7 +187,10 @@ impl Billbridge {
     }
 
     /// The mirror of `host_invoice_id`, or [`SyncError::InvoiceNotRaised`].
-    pub(crate) async fn require_mirror(&self, host_invoice_id: &str) -> Result<InvoiceMirror, Error> {
+    pub(crate) async fn require_mirror(
+        &self,
+        host_invoice_id: &str,
+    ) -> Result<InvoiceMirror, Error> {
         self.inner
             .store
             .invoice_mirror(self.account(), host_invoice_id)
@@ -200,10 +203,10 @@ impl Billbridge {
             })
     }
 
-    /// Merges what Stripe says of an invoice into its mirror with a compare-and-set
-    /// loop, so concurrent webhooks and actions never move the status backwards.
-    /// `shape` builds the candidate from the current mirror (`None` when there is
-    /// none); `merge` decides what to keep. Returns the mirror before and after.
+    /// Replaces the mirror of `host_invoice_id` with a compare-and-set loop, so
+    /// concurrent webhooks and actions never overwrite each other: `candidate` gets the
+    /// current mirror (`None` when there is none) and returns what to store, or `None`
+    /// to keep it. Returns the mirror before and after.
     pub(crate) async fn update_mirror(
         &self,
         host_invoice_id: &str,
@@ -211,7 +214,9 @@ impl Billbridge {
     ) -> Result<(Option<InvoiceMirror>, Option<InvoiceMirror>), Error> {
         let store = &self.inner.store;
         for _ in 0..MIRROR_SWAP_ATTEMPTS {
-            let current = store.invoice_mirror(self.account(), host_invoice_id).await?;
+            let current = store
+                .invoice_mirror(self.account(), host_invoice_id)
+                .await?;
             let Some(next) = candidate(current.as_ref()) else {
                 return Ok((current.clone(), current));
             };
@@ -237,8 +242,23 @@ impl Billbridge {
         observed_at: i64,
         fallback: Option<&MirrorParties>,
     ) -> Result<InvoiceMirror, Error> {
-        let account = self.inner.account.clone();
         let (_, after) = self
+            .absorb_invoice_changes(host_invoice_id, invoice, observed_at, fallback)
+            .await?;
+        Ok(after)
+    }
+
+    /// [`Billbridge::absorb_invoice`], also returning the mirror before (for reporting
+    /// what changed).
+    pub(crate) async fn absorb_invoice_changes(
+        &self,
+        host_invoice_id: &str,
+        invoice: &Invoice,
+        observed_at: i64,
+        fallback: Option<&MirrorParties>,
+    ) -> Result<(Option<InvoiceMirror>, InvoiceMirror), Error> {
+        let account = self.inner.account.clone();
+        let (before, after) = self
             .update_mirror(host_invoice_id, |current| {
                 let parties = match current {
                     Some(mirror) => MirrorParties::of(mirror),
@@ -257,12 +277,13 @@ impl Billbridge {
                 }
             })
             .await?;
-        after.ok_or_else(|| {
+        let after = after.ok_or_else(|| -> Error {
             SyncError::InvoiceNotRaised {
                 host_invoice_id: host_invoice_id.to_owned(),
             }
             .into()
-        })
+        })?;
+        Ok((before, after))
     }
 }
 

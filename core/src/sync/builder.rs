@@ -210,9 +210,7 @@ impl BillbridgeBuilder {
         let keys = KeyDeriver::new(secret, self.account.as_deref());
         Ok(Billbridge::from_inner(Inner {
             client: self.client,
-            store: self
-                .store
-                .unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
             policy: self.policy,
             account: self.account,
             keys,

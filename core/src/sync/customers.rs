@@ -60,7 +60,10 @@ pub(crate) fn patient_fields(patient: &Patient) -> FieldValues {
         )
         .with_optional(
             Field::PatientGender,
-            patient.gender.as_ref().map(|gender| gender.as_str().to_owned()),
+            patient
+                .gender
+                .as_ref()
+                .map(|gender| gender.as_str().to_owned()),
         )
         .with_optional(Field::PatientMobile, patient.mobile.clone())
         .with_optional(Field::PatientEmail, patient.email.clone())
@@ -133,7 +136,12 @@ impl Billbridge {
                 // One key per party: a re-run after a lost response gets the same
                 // customer back instead of a second one.
                 let context = self.keyed(&payer_subject(&payer), "customer.create", "0");
-                let customer = self.inner.client.customers().create(&params, &context).await?;
+                let customer = self
+                    .inner
+                    .client
+                    .customers()
+                    .create(&params, &context)
+                    .await?;
                 store
                     .put_customer_link(&CustomerLink {
                         account: self.inner.account.clone(),
@@ -265,7 +273,10 @@ impl Billbridge {
     ///
     /// # Errors
     /// A store error, or a party error when the stored id is not a valid organisation id.
-    pub async fn default_payer(&self, patient: &PatientId) -> Result<Option<OrganisationId>, Error> {
+    pub async fn default_payer(
+        &self,
+        patient: &PatientId,
+    ) -> Result<Option<OrganisationId>, Error> {
         let stored = self
             .inner
             .store
@@ -283,7 +294,10 @@ impl Billbridge {
     pub async fn resolve_payer(&self, draft: &InvoiceDraft) -> Result<PayerRef, Error> {
         match &draft.payer {
             PayerRef::Patient(patient)
-                if draft.subject.as_ref().is_none_or(|subject| subject == patient) =>
+                if draft
+                    .subject
+                    .as_ref()
+                    .is_none_or(|subject| subject == patient) =>
             {
                 Ok(match self.default_payer(patient).await? {
                     Some(organisation) => PayerRef::Organisation(organisation),
@@ -301,4 +315,3 @@ fn sent_record(metadata: &MetadataMap, contact_digest: &str) -> StoredMetadata {
     sent.insert(CONTACT_DIGEST_KEY.to_owned(), contact_digest.to_owned());
     sent
 }
-

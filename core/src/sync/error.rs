@@ -105,6 +105,15 @@ pub enum SyncError {
         /// Stripe's number of lines.
         stripe_lines: usize,
     },
+    /// Raising the invoice stopped before its lines were added: finishing it with
+    /// `finalize` would finalize a partial invoice. Run `raise_invoice` again.
+    #[error(
+        "raising invoice {host_invoice_id} stopped before its lines were added; run raise_invoice again to finish it"
+    )]
+    RaiseIncomplete {
+        /// The host's id of the invoice.
+        host_invoice_id: String,
+    },
     /// Stripe answered without a field the workflow needs.
     #[error("Stripe's {object} {id} came back without {field}")]
     UnexpectedResponse {
@@ -140,6 +149,7 @@ impl SyncError {
             SyncError::InvoiceDeleted { .. } => "invoice_deleted",
             SyncError::RevisionConflict { .. } => "revision_conflict",
             SyncError::TotalMismatch { .. } => "total_mismatch",
+            SyncError::RaiseIncomplete { .. } => "raise_incomplete",
             SyncError::UnexpectedResponse { .. } => "unexpected_stripe_response",
             SyncError::MirrorContention { .. } => "mirror_contention",
         }
@@ -159,7 +169,8 @@ impl SyncError {
             | SyncError::InvoiceNotRaised { .. }
             | SyncError::InvoiceDeleted { .. }
             | SyncError::RevisionConflict { .. }
-            | SyncError::TotalMismatch { .. } => ErrorCategory::InvalidState,
+            | SyncError::TotalMismatch { .. }
+            | SyncError::RaiseIncomplete { .. } => ErrorCategory::InvalidState,
             SyncError::UnexpectedResponse { .. } => ErrorCategory::StripeApi,
             SyncError::MirrorContention { .. } => ErrorCategory::Store,
         }

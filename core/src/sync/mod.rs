@@ -5,20 +5,30 @@
 mod balances;
 mod bridge;
 mod builder;
+mod bulk;
 mod customers;
 pub mod error;
+mod invoices;
 pub mod keys;
+mod raise;
 pub mod records;
+mod resync;
+mod services;
 pub mod store;
+mod webhooks;
 
 pub use balances::ADJUSTMENT_ID_METADATA_KEY;
 pub use bridge::{Billbridge, Clock, DELETED_STATUS, SystemClock};
 pub use builder::{
     BillbridgeBuilder, LIVE_MODE_REQUESTS_PER_SECOND, TEST_MODE_REQUESTS_PER_SECOND,
 };
+pub use bulk::{BulkItem, BulkOptions, BulkProgress, InvoiceRequest, ProgressCallback};
 pub use error::SyncError;
+pub use invoices::{PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY};
 pub use keys::{IdempotencySecret, MIN_IDEMPOTENCY_SECRET_BYTES};
 pub use records::{
-    BalanceAdjustment, CustomerRecord, InvoicePreview, InvoiceRecord, PaidOutside,
-    PaymentMethod, Raise, UpsertOutcome,
+    BalanceAdjustment, CustomerRecord, InvoicePreview, InvoiceRecord, PaidOutside, PaymentMethod,
+    Raise, UpsertOutcome,
 };
+pub use services::{SERVICE_INVOICE_PREFIX, ServiceBilling, ServiceInvoiceOutcome};
+pub use webhooks::{WebhookChange, WebhookDisposition, WebhookOutcome};

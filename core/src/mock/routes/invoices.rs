@@ -227,36 +227,9 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
             ));
         }
     };
-    let mut invoice = Invoice {
-        id: ctx.random.id("in"),
-        created: ctx.now,
-        customer: customer_id.clone(),
-        currency,
-        collection_method: "charge_automatically".into(),
-        days_until_due: None,
-        due_date: None,
-        auto_advance: false,
-        description: None,
-        footer: customer_footer,
-        custom_fields: Vec::new(),
-        metadata: new_metadata(params)?,
-        status: InvoiceStatus::Draft,
-        number: None,
-        hosted_invoice_url: None,
-        invoice_pdf: None,
-        frozen_customer: None,
-        items: Vec::new(),
-        finalized: None,
-        amount_paid: 0,
-        finalized_at: None,
-        paid_at: None,
-        voided_at: None,
-        marked_uncollectible_at: None,
-        attempt_count: 0,
-        attempted: false,
-        default_payment_method: None,
-        statement_descriptor: None,
-    };
+    let mut invoice = blank_invoice(ctx.random.id("in"), &customer_id, currency, ctx.now);
+    invoice.footer = customer_footer;
+    invoice.metadata = new_metadata(params)?;
     write_fields(&mut invoice, params, ctx.now)?;
     if include_pending {
         let pending: Vec<String> = ctx
@@ -283,6 +256,121 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
     let json = render(ctx, &id)?;
     ctx.emit("invoice.created", json.clone(), None);
     Ok(json)
+}
+
+/// A new draft with Stripe's defaults.
+fn blank_invoice(id: String, customer: &str, currency: String, now: i64) -> Invoice {
+    Invoice {
+        id,
+        created: now,
+        customer: customer.to_owned(),
+        currency,
+        collection_method: "charge_automatically".into(),
+        days_until_due: None,
+        due_date: None,
+        auto_advance: false,
+        description: None,
+        footer: None,
+        custom_fields: Vec::new(),
+        metadata: Default::default(),
+        status: InvoiceStatus::Draft,
+        number: None,
+        hosted_invoice_url: None,
+        invoice_pdf: None,
+        frozen_customer: None,
+        items: Vec::new(),
+        finalized: None,
+        amount_paid: 0,
+        finalized_at: None,
+        paid_at: None,
+        voided_at: None,
+        marked_uncollectible_at: None,
+        attempt_count: 0,
+        attempted: false,
+        default_payment_method: None,
+        statement_descriptor: None,
+    }
+}
+
+/// `POST /v1/invoices/create_preview`: the customer's next invoice as finalization
+/// would compute it (pending items and `invoice_items[i]` as lines, balance applied),
+/// without creating anything: the work happens on a scratch copy of the account.
+pub(crate) fn create_preview(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+    params.only(&[
+        "customer",
+        "currency",
+        "invoice_items",
+        "pending_invoice_items_behavior",
+        "automatic_tax",
+        "preview_mode",
+    ])?;
+    let customer_id = params.required_text("customer")?.to_owned();
+    let customer = live(ctx, &customer_id, Some("customer"))?;
+    let customer_currency = customer.currency.clone();
+    let currency = match params.text("currency")? {
+        Some(currency) => super::currency(currency, "currency")?,
+        None => customer_currency.unwrap_or_else(|| ctx.settings.default_currency.clone()),
+    };
+    let include_pending = params.text("pending_invoice_items_behavior")? != Some("exclude");
+    let mut account = ctx.acct.clone();
+    let mut random = ctx.random.clone();
+    let mut scratch = Ctx {
+        acct: &mut account,
+        random: &mut random,
+        settings: ctx.settings,
+        now: ctx.now,
+        request_id: ctx.request_id.clone(),
+        idempotency_key: None,
+        events: Vec::new(),
+    };
+    let id = format!("upcoming_{}", scratch.random.id("in"));
+    let mut invoice = blank_invoice(id.clone(), &customer_id, currency.clone(), ctx.now);
+    if include_pending {
+        let pending: Vec<String> = scratch
+            .acct
+            .invoice_items
+            .iter()
+            .filter(|item| {
+                item.invoice.is_none() && item.customer == customer_id && item.currency == currency
+            })
+            .map(|item| item.id.clone())
+            .collect();
+        for item_id in &pending {
+            if let Some(item) = scratch.acct.invoice_items.get_mut(item_id) {
+                item.invoice = Some(id.clone());
+            }
+        }
+        invoice.items = pending;
+    }
+    for line in params.object_list("invoice_items")? {
+        let line = line.view();
+        line.only(&[
+            "description",
+            "quantity",
+            "amount",
+            "currency",
+            "price_data",
+            "pricing",
+            "metadata",
+            "period",
+            "discountable",
+        ])?;
+        let mut item = build_item(&mut scratch, line, &customer_id, Some((&id, &currency)))?;
+        item.line_id = format!("il_tmp_{}", scratch.random.alphanumeric(24));
+        invoice.items.push(item.id.clone());
+        scratch.acct.invoice_items.insert(item.id.clone(), item);
+    }
+    let balance = scratch.acct.applicable_balance(&invoice);
+    let total = scratch.acct.amounts(&invoice).total;
+    let application = rules::apply_balance(balance, total, &invoice.currency)
+        .map_err(|error| ApiError::invalid(None, error.to_string(), None))?;
+    invoice.finalized = Some(Finalized {
+        starting_balance: balance,
+        ending_balance: application.ending_balance,
+        amount_due: application.amount_due,
+        balance_moved: 0,
+    });
+    Ok(account.invoice_json(&invoice, ctx.settings))
 }
 
 fn rules_max_lines() -> usize {
@@ -454,7 +542,8 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     let balance = ctx.acct.applicable_balance(current);
     let currency = current.currency.clone();
     let customer_id = current.customer.clone();
-    let application = rules::apply_balance(balance, total);
+    let application = rules::apply_balance(balance, total, &currency)
+        .map_err(|error| ApiError::invalid(None, error.to_string(), None))?;
     let mut moved = 0;
     let mut ending = application.ending_balance;
     if application.applied != 0 {
@@ -473,7 +562,7 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
         moved = application.applied;
     }
     let due = application.amount_due;
-    let too_small = due > 0 && due < rules::minimum_charge(&currency);
+    let too_small = application.too_small;
     if too_small {
         let transaction = record(
             ctx,

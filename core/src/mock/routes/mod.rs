@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::form::{Form, Obj};
 use super::objects::{Event, Metadata};
 use super::state::{Account, Settings};
+use crate::domain::money::{Currency, MAX_STRIPE_AMOUNT};
 use crate::stripe::transport::Method;
 
 /// Everything a handler may touch while answering one request.
@@ -93,6 +94,7 @@ pub(crate) fn route(
         (Post, ["invoices"]) => invoices::create(ctx, params),
         (Get, ["invoices"]) => invoices::list(ctx, params),
         (Get, ["invoices", "search"]) => invoices::search(ctx, params),
+        (Post, ["invoices", "create_preview"]) => invoices::create_preview(ctx, params),
         (Get, ["invoices", id]) => invoices::retrieve(ctx, id),
         (Post, ["invoices", id]) => invoices::update(ctx, id, params),
         (Delete, ["invoices", id]) => invoices::delete(ctx, id),
@@ -327,10 +329,10 @@ pub(crate) fn read_limit(params: Obj<'_>) -> Result<usize, ApiError> {
 /// Check a currency code and lowercase it.
 ///
 /// # Errors
-/// 400 unless it is three ASCII letters.
+/// 400 unless it is a currency Stripe supports.
 pub(crate) fn currency(value: &str, param: &str) -> Result<String, ApiError> {
-    if value.len() == 3 && value.chars().all(|c| c.is_ascii_alphabetic()) {
-        Ok(value.to_ascii_lowercase())
+    if let Ok(currency) = Currency::new(value) {
+        Ok(currency.code().to_owned())
     } else {
         Err(ApiError::invalid(
             None,
@@ -345,17 +347,17 @@ pub(crate) fn currency(value: &str, param: &str) -> Result<String, ApiError> {
 /// # Errors
 /// 400 `amount_too_large` / `amount_too_small`.
 pub(crate) fn amount_within_limits(amount: i64, param: &str) -> Result<i64, ApiError> {
-    if amount > super::rules::MAX_AMOUNT {
+    if amount > MAX_STRIPE_AMOUNT {
         return Err(ApiError::invalid(
             Some("amount_too_large"),
-            format!("Amount must be no more than {}", super::rules::MAX_AMOUNT),
+            format!("Amount must be no more than {}", MAX_STRIPE_AMOUNT),
             Some(param.to_owned()),
         ));
     }
-    if amount < -super::rules::MAX_AMOUNT {
+    if amount < -MAX_STRIPE_AMOUNT {
         return Err(ApiError::invalid(
             Some("amount_too_small"),
-            format!("Amount must be no less than -{}", super::rules::MAX_AMOUNT),
+            format!("Amount must be no less than -{}", MAX_STRIPE_AMOUNT),
             Some(param.to_owned()),
         ));
     }

@@ -1,0 +1,378 @@
+//! Actions on raised invoices: edit a draft, finalize, send, mark paid outside Stripe,
+//! void, mark uncollectible, delete a draft, re-send metadata, and read the host's
+//! record. Each action first checks the domain state machine against the mirror: an
+//! illegal transition is a typed error and nothing is sent.
+
+use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, invoice_subject, is_deleted};
+use super::raise::{invoice_fields, missing_status};
+use super::records::{InvoiceRecord, PaidOutside, Raise};
+use super::store::{InvoiceMirror, OutsidePayment};
+use crate::domain::invoice::InvoiceDraft;
+use crate::domain::metadata::{MetadataMap, MetadataTarget, diff_managed};
+use crate::domain::party::Patient;
+use crate::domain::status::{IllegalTransition, InvoiceAction, InvoiceStatus};
+use crate::error::Error;
+use crate::stripe::client::{PayInvoice, UpdateInvoice};
+use crate::stripe::models::Invoice;
+
+/// Metadata keys recording a payment outside Stripe on the Stripe invoice.
+pub const PAID_OUTSIDE_METHOD_KEY: &str = "paid_outside_method";
+/// See [`PAID_OUTSIDE_METHOD_KEY`].
+pub const PAID_OUTSIDE_REFERENCE_KEY: &str = "paid_outside_reference";
+/// See [`PAID_OUTSIDE_METHOD_KEY`].
+pub const PAID_OUTSIDE_ON_KEY: &str = "paid_outside_on";
+
+impl Billbridge {
+    /// The host's record of an invoice, if it was raised.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn invoice(&self, host_invoice_id: &str) -> Result<Option<InvoiceRecord>, Error> {
+        Ok(self
+            .inner
+            .store
+            .invoice_mirror(self.account(), host_invoice_id)
+            .await?)
+    }
+
+    /// Checks `action` against the mirror's status; returns the mirror and the draft
+    /// revision its Stripe invoice was raised at (part of the action's key).
+    async fn allow(
+        &self,
+        host_invoice_id: &str,
+        action: InvoiceAction,
+    ) -> Result<(InvoiceMirror, String), Error> {
+        let mirror = self.require_mirror(host_invoice_id).await?;
+        mirror.status.apply(action)?;
+        let revision = self
+            .inner
+            .store
+            .raise_checkpoint(self.account(), host_invoice_id)
+            .await?
+            .map_or(0, |checkpoint| checkpoint.draft_revision);
+        Ok((mirror, revision.to_string()))
+    }
+
+    async fn record(
+        &self,
+        mirror: &InvoiceMirror,
+        invoice: &Invoice,
+    ) -> Result<InvoiceRecord, Error> {
+        self.absorb_invoice(
+            &mirror.host_invoice_id,
+            invoice,
+            self.now(),
+            Some(&MirrorParties::of(mirror)),
+        )
+        .await
+    }
+
+    /// Finalizes a draft: Stripe assigns its number, payment page and PDF and applies
+    /// the payer's balance.
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] unless the invoice is a draft (nothing sent),
+    /// [`super::SyncError::RaiseIncomplete`] when raising it stopped before its lines
+    /// were added, Stripe and store errors.
+    pub async fn finalize(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
+        let (mirror, revision) = self.allow(host_invoice_id, InvoiceAction::Finalize).await?;
+        let store = &self.inner.store;
+        let checkpoint = store
+            .raise_checkpoint(self.account(), host_invoice_id)
+            .await?;
+        if checkpoint
+            .as_ref()
+            .is_some_and(|checkpoint| checkpoint.lines_added.is_empty())
+        {
+            return Err(super::SyncError::RaiseIncomplete {
+                host_invoice_id: host_invoice_id.to_owned(),
+            }
+            .into());
+        }
+        let context = self.keyed(
+            &invoice_subject(host_invoice_id),
+            "invoice.finalize",
+            &revision,
+        );
+        let invoice = self
+            .inner
+            .client
+            .invoices()
+            .finalize(&mirror.stripe_invoice_id, None, &context)
+            .await?;
+        if let Some(mut checkpoint) = checkpoint {
+            checkpoint.finalized = true;
+            store.put_raise_checkpoint(&checkpoint).await?;
+        }
+        self.record(&mirror, &invoice).await
+    }
+
+    /// Sends a finalized invoice to its payer (Stripe emails the payment link).
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] unless the invoice is open (nothing sent), Stripe and
+    /// store errors.
+    pub async fn send(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
+        let (mirror, revision) = self.allow(host_invoice_id, InvoiceAction::Send).await?;
+        let context = self.keyed(&invoice_subject(host_invoice_id), "invoice.send", &revision);
+        let invoice = self
+            .inner
+            .client
+            .invoices()
+            .send(&mirror.stripe_invoice_id, &context)
+            .await?;
+        let store = &self.inner.store;
+        if let Some(mut checkpoint) = store
+            .raise_checkpoint(self.account(), host_invoice_id)
+            .await?
+        {
+            checkpoint.sent = true;
+            store.put_raise_checkpoint(&checkpoint).await?;
+        }
+        self.record(&mirror, &invoice).await
+    }
+
+    /// Records that an open or uncollectible invoice was paid outside Stripe (cash,
+    /// cheque, bank transfer, insurance, …): Stripe marks it paid with no charge, the
+    /// method, reference and date go onto the invoice's metadata, and the mirror keeps
+    /// the method and reference.
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] unless the invoice is open or uncollectible (nothing
+    /// sent), Stripe and store errors.
+    pub async fn mark_paid_outside_stripe(
+        &self,
+        host_invoice_id: &str,
+        payment: &PaidOutside,
+    ) -> Result<InvoiceRecord, Error> {
+        let (mirror, revision) = self
+            .allow(host_invoice_id, InvoiceAction::MarkPaidOutOfBand)
+            .await?;
+        let subject = invoice_subject(host_invoice_id);
+        let invoices = self.inner.client.invoices();
+        let context = self.keyed(&subject, "invoice.pay_outside", &revision);
+        invoices
+            .pay(
+                &mirror.stripe_invoice_id,
+                &PayInvoice::out_of_band(),
+                &context,
+            )
+            .await?;
+        let mut metadata = vec![(
+            PAID_OUTSIDE_METHOD_KEY.to_owned(),
+            payment.method.as_str().to_owned(),
+        )];
+        if let Some(reference) = &payment.reference {
+            metadata.push((PAID_OUTSIDE_REFERENCE_KEY.to_owned(), reference.clone()));
+        }
+        if let Some(date) = payment.paid_on {
+            metadata.push((PAID_OUTSIDE_ON_KEY.to_owned(), date.to_string()));
+        }
+        let update = UpdateInvoice {
+            metadata,
+            ..UpdateInvoice::default()
+        };
+        let context = self.keyed(&subject, "invoice.paid_outside_metadata", &revision);
+        let invoice = invoices
+            .update(&mirror.stripe_invoice_id, &update, &context)
+            .await?;
+        let outside = OutsidePayment {
+            method: payment.method.as_str().to_owned(),
+            reference: payment.reference.clone(),
+        };
+        let parties = MirrorParties {
+            paid_outside: Some(outside.clone()),
+            ..MirrorParties::of(&mirror)
+        };
+        self.absorb_invoice(host_invoice_id, &invoice, self.now(), Some(&parties))
+            .await?;
+        let (_, after) = self
+            .update_mirror(host_invoice_id, |current| {
+                let current = current?;
+                (current.paid_outside.as_ref() != Some(&outside)).then(|| InvoiceMirror {
+                    paid_outside: Some(outside.clone()),
+                    ..current.clone()
+                })
+            })
+            .await?;
+        after.ok_or_else(|| missing_status(&invoice))
+    }
+
+    /// Voids an open or uncollectible invoice: nothing is owed any more, and Stripe
+    /// returns any balance it applied to the payer.
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] otherwise (nothing sent), Stripe and store errors.
+    pub async fn void(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
+        let (mirror, revision) = self.allow(host_invoice_id, InvoiceAction::Void).await?;
+        let context = self.keyed(&invoice_subject(host_invoice_id), "invoice.void", &revision);
+        let invoice = self
+            .inner
+            .client
+            .invoices()
+            .void(&mirror.stripe_invoice_id, &context)
+            .await?;
+        self.record(&mirror, &invoice).await
+    }
+
+    /// Marks an open invoice uncollectible (it can still be paid or voided later).
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] unless the invoice is open (nothing sent), Stripe and
+    /// store errors.
+    pub async fn mark_uncollectible(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
+        let (mirror, revision) = self
+            .allow(host_invoice_id, InvoiceAction::MarkUncollectible)
+            .await?;
+        let context = self.keyed(
+            &invoice_subject(host_invoice_id),
+            "invoice.mark_uncollectible",
+            &revision,
+        );
+        let invoice = self
+            .inner
+            .client
+            .invoices()
+            .mark_uncollectible(&mirror.stripe_invoice_id, &context)
+            .await?;
+        self.record(&mirror, &invoice).await
+    }
+
+    /// Deletes a draft in Stripe. The mirror is kept with status `deleted`
+    /// ([`DELETED_STATUS`]); raising the host invoice again needs a new draft revision.
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] unless the invoice is a draft (nothing sent), Stripe and
+    /// store errors.
+    pub async fn delete_draft(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
+        let (mirror, _) = self.allow(host_invoice_id, InvoiceAction::Delete).await?;
+        self.delete_stripe_draft(&mirror.stripe_invoice_id).await?;
+        let now = self.now();
+        let (_, after) = self
+            .update_mirror(host_invoice_id, |current| {
+                let current = current?;
+                (!is_deleted(current)).then(|| InvoiceMirror {
+                    status: InvoiceStatus::Unknown(DELETED_STATUS.to_owned()),
+                    stripe_updated_at: now.max(current.stripe_updated_at),
+                    ..current.clone()
+                })
+            })
+            .await?;
+        Ok(after.unwrap_or(mirror))
+    }
+
+    /// Applies an edited draft to its Stripe draft. Memo, footer and metadata changes
+    /// are sent as an update; a new draft revision (lines changed) replaces the Stripe
+    /// draft with one raised from the new revision, since a draft has no number yet.
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] unless the invoice is a draft (nothing sent), then as
+    /// [`Billbridge::raise_invoice`].
+    pub async fn edit_draft(
+        &self,
+        draft: &InvoiceDraft,
+        patient: Option<&Patient>,
+    ) -> Result<InvoiceRecord, Error> {
+        let prepared = self.prepare(draft, patient, false).await?;
+        let (mirror, revision) = self.allow(&prepared.host, InvoiceAction::EditLines).await?;
+        if revision != prepared.revision.to_string() {
+            return self.raise_invoice(draft, patient, Raise::Draft).await;
+        }
+        let diff = diff_managed(
+            &MetadataMap::from(mirror.metadata.clone()),
+            &prepared.metadata,
+            &self.inner.policy,
+        );
+        let update = UpdateInvoice {
+            description: Some(draft.memo.clone().unwrap_or_default()),
+            footer: Some(draft.footer.clone().unwrap_or_default()),
+            metadata: diff
+                .as_map()
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+            ..UpdateInvoice::default()
+        };
+        self.send_update(&mirror, &update, "invoice.edit").await
+    }
+
+    /// Sends the invoice's metadata again under the current policy: keys of fields
+    /// switched off since are deleted, changed values replaced. Works in any status
+    /// (Stripe keeps metadata editable); nothing is sent when nothing changed.
+    ///
+    /// # Errors
+    /// [`super::SyncError::InvoiceNotRaised`], metadata, Stripe and store errors.
+    pub async fn sync_invoice_metadata(
+        &self,
+        draft: &InvoiceDraft,
+        patient: Option<&Patient>,
+    ) -> Result<InvoiceRecord, Error> {
+        let host = draft
+            .host_id
+            .as_ref()
+            .ok_or(super::SyncError::MissingInvoiceId)?
+            .as_str();
+        let mirror = self.require_mirror(host).await?;
+        if is_deleted(&mirror) {
+            return Err(IllegalTransition {
+                from: mirror.status.clone(),
+                action: InvoiceAction::EditLines,
+            }
+            .into());
+        }
+        let payer = self.resolve_payer(draft).await?;
+        let wanted = self.inner.policy.render(
+            MetadataTarget::Invoice,
+            &invoice_fields(draft, patient, &payer, host),
+        )?;
+        let diff = diff_managed(
+            &MetadataMap::from(mirror.metadata.clone()),
+            &wanted,
+            &self.inner.policy,
+        );
+        if diff.is_empty() {
+            return Ok(mirror);
+        }
+        let update = UpdateInvoice {
+            metadata: diff
+                .as_map()
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+            ..UpdateInvoice::default()
+        };
+        self.send_update(&mirror, &update, "invoice.metadata").await
+    }
+
+    /// Sends an invoice update under a key derived from its content, so a re-run
+    /// repeats it and a different update never collides with it.
+    async fn send_update(
+        &self,
+        mirror: &InvoiceMirror,
+        update: &UpdateInvoice,
+        operation: &str,
+    ) -> Result<InvoiceRecord, Error> {
+        let flat: Vec<u8> = update
+            .to_form()
+            .encode()
+            .iter()
+            .flat_map(|(key, value)| key.bytes().chain([0]).chain(value.bytes()).chain([0]))
+            .collect();
+        let revision = self
+            .inner
+            .keys
+            .digest(&[mirror.stripe_invoice_id.as_bytes(), &flat]);
+        let context = self.keyed(
+            &invoice_subject(&mirror.host_invoice_id),
+            operation,
+            &revision,
+        );
+        let invoice = self
+            .inner
+            .client
+            .invoices()
+            .update(&mirror.stripe_invoice_id, update, &context)
+            .await?;
+        self.record(mirror, &invoice).await
+    }
+}

@@ -1,0 +1,343 @@
+//! Webhooks: [`Billbridge::handle_webhook`] verifies a delivery on its raw bytes,
+//! claims its event id in the store (Stripe delivers at least once), folds the invoice
+//! snapshot into the mirror without ever moving a status backwards (deliveries arrive
+//! in any order), and tells the host what changed. Unknown event types and events for
+//! invoices billbridge does not know are acknowledged and ignored; an invoice raised
+//! elsewhere for a known customer with a host invoice id in its metadata is adopted.
+
+use serde::{Deserialize, Serialize};
+
+use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, is_deleted};
+use super::error::SyncError;
+use super::records::InvoiceRecord;
+use super::store::{InvoiceLink, InvoiceMirror, PartyKind};
+use crate::domain::metadata::{Field, MetadataTarget};
+use crate::domain::status::InvoiceStatus;
+use crate::error::Error;
+use crate::stripe::models::{Event, EventObject, EventType, Invoice};
+use crate::stripe::webhook::construct_event;
+
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookDisposition {
+    /// The event was applied (its changes, possibly none, are listed).
+    Applied,
+    /// The event was already handled: a repeated delivery, nothing done.
+    Duplicate,
+    /// Acknowledged and ignored: a type billbridge does not follow, another account's
+    /// event, or an object it does not know.
+    Ignored,
+}
+
+/// A change the host may want to act on, reported by [`Billbridge::handle_webhook`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum WebhookChange {
+    /// The invoice moved to another status.
+    InvoiceStatusChanged {
+        /// The host's id of the invoice.
+        host_invoice_id: String,
+        /// The status before.
+        from: InvoiceStatus,
+        /// The status now.
+        to: InvoiceStatus,
+    },
+    /// The invoice is now paid.
+    InvoicePaid {
+        /// The host's id of the invoice.
+        host_invoice_id: String,
+        /// What was paid, in minor units of `currency`.
+        amount_paid: i64,
+        /// The invoice's currency.
+        currency: String,
+    },
+    /// Amounts changed without a status change (a partial payment, say).
+    InvoiceAmountsChanged {
+        /// The host's id of the invoice.
+        host_invoice_id: String,
+        /// What the invoice asks.
+        amount_due: i64,
+        /// What was paid so far.
+        amount_paid: i64,
+        /// What is left.
+        amount_remaining: i64,
+    },
+    /// The invoice's draft was deleted in Stripe.
+    InvoiceDeleted {
+        /// The host's id of the invoice.
+        host_invoice_id: String,
+    },
+    /// A linked customer was updated in Stripe (in the dashboard, say).
+    CustomerUpdated {
+        /// Patient or organisation.
+        party_kind: PartyKind,
+        /// The host's id of the party.
+        host_party_id: String,
+        /// Stripe's customer id.
+        stripe_customer_id: String,
+    },
+}
+
+/// The result of handling one delivery. Answer Stripe with 2xx whenever this is `Ok`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookOutcome {
+    /// The event id (`evt_…`).
+    pub event_id: String,
+    /// The event type as Stripe names it (`invoice.paid`).
+    pub event_type: String,
+    /// Applied, duplicate or ignored.
+    pub disposition: WebhookDisposition,
+    /// What changed for the host.
+    pub changes: Vec<WebhookChange>,
+}
+
+/// The changes between two mirrors of one invoice.
+pub(crate) fn mirror_changes(
+    before: Option<&InvoiceMirror>,
+    after: &InvoiceMirror,
+) -> Vec<WebhookChange> {
+    let host_invoice_id = after.host_invoice_id.clone();
+    let mut changes = Vec::new();
+    let status_before = before.map(|mirror| mirror.status.clone());
+    if status_before.as_ref() != Some(&after.status) {
+        if let Some(from) = status_before {
+            changes.push(WebhookChange::InvoiceStatusChanged {
+                host_invoice_id: host_invoice_id.clone(),
+                from,
+                to: after.status.clone(),
+            });
+        }
+        if after.status == InvoiceStatus::Paid {
+            changes.push(WebhookChange::InvoicePaid {
+                host_invoice_id: host_invoice_id.clone(),
+                amount_paid: after.amount_paid,
+                currency: after.currency.clone(),
+            });
+        }
+    } else if let Some(before) = before
+        && (
+            before.amount_due,
+            before.amount_paid,
+            before.amount_remaining,
+        ) != (after.amount_due, after.amount_paid, after.amount_remaining)
+    {
+        changes.push(WebhookChange::InvoiceAmountsChanged {
+            host_invoice_id,
+            amount_due: after.amount_due,
+            amount_paid: after.amount_paid,
+            amount_remaining: after.amount_remaining,
+        });
+    }
+    changes
+}
+
+impl Billbridge {
+    /// Handles one webhook delivery: `raw_body` exactly as received, `signature_header`
+    /// the `Stripe-Signature` header.
+    ///
+    /// Verified before anything is parsed; claimed by event id so a repeated delivery
+    /// is reported as [`WebhookDisposition::Duplicate`] and changes nothing; applied to
+    /// the mirror so that a status never moves backwards (a late `invoice.finalized`
+    /// after `invoice.paid` leaves the invoice paid). If applying fails, the claim is
+    /// released so Stripe's retry is processed.
+    ///
+    /// # Errors
+    /// [`SyncError::NoWebhookSecret`]; a webhook error for a missing, malformed,
+    /// forged or stale signature or a body that is not an event (answer 400); store
+    /// errors (answer 5xx so Stripe retries).
+    pub async fn handle_webhook(
+        &self,
+        raw_body: &[u8],
+        signature_header: Option<&str>,
+    ) -> Result<WebhookOutcome, Error> {
+        let secret = self
+            .inner
+            .webhook_secret
+            .as_ref()
+            .ok_or(SyncError::NoWebhookSecret)?;
+        let event = construct_event(
+            raw_body,
+            signature_header,
+            secret,
+            self.inner.webhook_tolerance,
+            self.now(),
+        )?;
+        let outcome = |disposition, changes| WebhookOutcome {
+            event_id: event.id.clone(),
+            event_type: event.event_type.as_str().to_owned(),
+            disposition,
+            changes,
+        };
+        let ours = event
+            .account
+            .as_deref()
+            .filter(|account| !account.is_empty())
+            == self.account();
+        let followed = matches!(
+            (&event.event_type, &event.data.object),
+            (EventType::CustomerUpdated, EventObject::Customer(_)) | (_, EventObject::Invoice(_))
+        );
+        if !ours || !followed {
+            return Ok(outcome(WebhookDisposition::Ignored, Vec::new()));
+        }
+        let store = &self.inner.store;
+        if !store
+            .mark_event_processed(self.account(), &event.id)
+            .await?
+        {
+            return Ok(outcome(WebhookDisposition::Duplicate, Vec::new()));
+        }
+        match self.apply_event(&event).await {
+            Ok(Some(changes)) => Ok(outcome(WebhookDisposition::Applied, changes)),
+            Ok(None) => Ok(outcome(WebhookDisposition::Ignored, Vec::new())),
+            Err(error) => {
+                // Let Stripe's next delivery try again; the original error matters more
+                // than a failure to release the claim.
+                let _ = store.forget_event(self.account(), &event.id).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Applies a verified, claimed event; `None` when it concerns nothing billbridge
+    /// knows.
+    async fn apply_event(&self, event: &Event) -> Result<Option<Vec<WebhookChange>>, Error> {
+        match &event.data.object {
+            EventObject::Customer(customer) => {
+                let link = self
+                    .inner
+                    .store
+                    .customer_link_by_stripe_id(self.account(), &customer.id)
+                    .await?;
+                Ok(link.map(|link| {
+                    vec![WebhookChange::CustomerUpdated {
+                        party_kind: link.party_kind,
+                        host_party_id: link.host_party_id,
+                        stripe_customer_id: link.stripe_customer_id,
+                    }]
+                }))
+            }
+            EventObject::Invoice(invoice) => {
+                let Some(host) = self.host_invoice_for(invoice, event.created).await? else {
+                    return Ok(None);
+                };
+                if event.event_type == EventType::InvoiceDeleted {
+                    return self.apply_deletion(&host, &invoice.id, event.created).await;
+                }
+                let (before, after) = self
+                    .absorb_invoice_changes(&host, invoice, event.created, None)
+                    .await?;
+                Ok(Some(mirror_changes(before.as_ref(), &after)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn apply_deletion(
+        &self,
+        host: &str,
+        stripe_invoice_id: &str,
+        at: i64,
+    ) -> Result<Option<Vec<WebhookChange>>, Error> {
+        let (before, after) = self
+            .update_mirror(host, |current| {
+                let current = current?;
+                (current.stripe_invoice_id == stripe_invoice_id
+                    && current.status == InvoiceStatus::Draft)
+                    .then(|| InvoiceMirror {
+                        status: InvoiceStatus::Unknown(DELETED_STATUS.to_owned()),
+                        stripe_updated_at: at.max(current.stripe_updated_at),
+                        ..current.clone()
+                    })
+            })
+            .await?;
+        let changed =
+            after.as_ref().is_some_and(is_deleted) && !before.as_ref().is_some_and(is_deleted);
+        Ok(Some(if changed {
+            vec![WebhookChange::InvoiceDeleted {
+                host_invoice_id: host.to_owned(),
+            }]
+        } else {
+            Vec::new()
+        }))
+    }
+
+    /// The host invoice a Stripe invoice belongs to: by the id map, or adopted when its
+    /// metadata names a host invoice id that has no invoice yet and its customer is
+    /// linked.
+    async fn host_invoice_for(&self, invoice: &Invoice, at: i64) -> Result<Option<String>, Error> {
+        let store = &self.inner.store;
+        if let Some(link) = store
+            .invoice_link_by_stripe_id(self.account(), &invoice.id)
+            .await?
+        {
+            return Ok(Some(link.host_invoice_id));
+        }
+        let policy = &self.inner.policy;
+        let key_of = |field| policy.key_for(field, MetadataTarget::Invoice);
+        let Some(host) = key_of(Field::HostInvoiceId).and_then(|key| invoice.metadata.get(key))
+        else {
+            return Ok(None);
+        };
+        if store.invoice_link(self.account(), host).await?.is_some() {
+            return Ok(None);
+        }
+        let Some(customer_id) = invoice
+            .customer
+            .as_ref()
+            .map(|customer| customer.id().to_owned())
+        else {
+            return Ok(None);
+        };
+        let Some(customer) = store
+            .customer_link_by_stripe_id(self.account(), &customer_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        store
+            .put_invoice_link(&InvoiceLink {
+                account: self.inner.account.clone(),
+                host_invoice_id: host.clone(),
+                stripe_invoice_id: invoice.id.clone(),
+            })
+            .await?;
+        let parties = MirrorParties {
+            payer_kind: customer.party_kind,
+            payer_host_id: customer.host_party_id,
+            patient_host_id: key_of(Field::HostPatientId)
+                .and_then(|key| invoice.metadata.get(key))
+                .cloned(),
+            paid_outside: None,
+        };
+        self.absorb_invoice(host, invoice, at, Some(&parties))
+            .await?;
+        Ok(Some(host.clone()))
+    }
+
+    /// The host's record after a webhook, for hosts that want it at once.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn invoice_after_webhook(
+        &self,
+        change: &WebhookChange,
+    ) -> Result<Option<InvoiceRecord>, Error> {
+        match change {
+            WebhookChange::InvoiceStatusChanged {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoicePaid {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceAmountsChanged {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceDeleted { host_invoice_id } => {
+                self.invoice(host_invoice_id).await
+            }
+            WebhookChange::CustomerUpdated { .. } => Ok(None),
+        }
+    }
+}
