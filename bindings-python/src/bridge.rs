@@ -3,33 +3,42 @@
 //! `Billbridge` blocks with the GIL released; `AsyncBillbridge` (exported as
 //! `billbridge.aio.Billbridge`) returns awaitables. Both call the same core methods.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use billbridge::domain::catalogue::Catalogue;
-use billbridge::domain::party::{OrganisationId, Party, PatientId, PayerRef};
-use billbridge::mock::{Fault, MockClock, MockServer, MockStripe, RequestOutcome};
-use billbridge::stripe::client::StripeClient;
+use billbridge::domain::catalogue::{Catalogue, Service};
+use billbridge::domain::money::{Currency, Money};
+use billbridge::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
+use billbridge::mock::{
+    Fault, MockServer, MockStripe, RequestOutcome, SignatureTime, WebhookOptions,
+};
+use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::TransportErrorKind;
-use billbridge::sync::store::{MemoryStore, SqliteStore, SyncStore};
-use billbridge::sync::{BalanceAdjustment, CustomerRecord, InvoicePreview};
-use billbridge::sync::{Clock, IdempotencySecret};
+use billbridge::sync::store::{MemoryStore, PartyKind, SqliteStore, SyncStore};
+use billbridge::sync::{
+    BalanceAdjustment, CustomerRecord, IdempotencySecret, InvoicePreview, InvoiceRecord,
+    PaidOutside, PaymentMethod, Raise, ServiceBilling, ServiceInvoiceOutcome, WebhookDisposition,
+    WebhookOutcome,
+};
 use billbridge::{Billbridge, Error};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::convert::{date_from_py, optional_date, to_py};
 use crate::domain::{
     PyCatalogueItem, PyInvoiceDraft, PyMetadataPolicy, PyOrganisation, PyPatient, PyPayerRef,
     payer_from_py,
 };
-use crate::errors::{BindingError, raise};
+use crate::domain::{PyService, rates_from_py};
+use crate::errors::{BindingError, exception_instance, raise};
 use crate::money::{PyMoney, currency_from_py};
 use crate::runtime::{block_on, runtime};
 use crate::stripe::PyHttpTransport;
-use crate::webhook::secret_from_py;
+use crate::webhook::{body_bytes, secret_from_py};
 
 /// A stateful in-memory Stripe for tests and demos; clones share one state.
 #[pyclass(name = "MockStripe", module = "billbridge", frozen)]
@@ -111,6 +120,35 @@ impl PyMockStripe {
         Ok(())
     }
 
+    /// How webhook deliveries misbehave and which time their signature carries:
+    /// `signature_time="mock_clock"` signs at the mock's time (what a bridge over this
+    /// mock expects), `"system"` (the default) at the real time.
+    #[pyo3(signature = (*, signature_time="system", duplicate_rate=0.0, reorder=false, delay_seconds=0))]
+    fn set_webhook_options(
+        &self,
+        signature_time: &str,
+        duplicate_rate: f64,
+        reorder: bool,
+        delay_seconds: i64,
+    ) -> PyResult<()> {
+        let signature_time = match signature_time {
+            "system" => SignatureTime::System,
+            "mock_clock" => SignatureTime::MockClock,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "signature_time must be \"system\" or \"mock_clock\", got {other:?}"
+                )));
+            }
+        };
+        self.0.set_webhook_options(WebhookOptions {
+            duplicate_rate,
+            reorder,
+            delay_seconds,
+            signature_time,
+        });
+        Ok(())
+    }
+
     /// Removes every fault.
     fn clear_faults(&self) {
         self.0.faults().clear();
@@ -148,6 +186,30 @@ impl PyMockStripe {
                 event_type: delivery.event_type,
             })
             .collect()
+    }
+
+    /// Pays an open invoice as the payer would on its hosted page (test card
+    /// `pm_card_visa` unless told otherwise); the mock then queues the webhooks.
+    #[pyo3(signature = (stripe_invoice_id, *, payment_method="pm_card_visa"))]
+    fn pay_invoice(
+        &self,
+        py: Python<'_>,
+        stripe_invoice_id: String,
+        payment_method: &str,
+    ) -> PyResult<()> {
+        let client = StripeClient::new(self.0.clone());
+        let payment = PayInvoice {
+            payment_method: Some(payment_method.to_owned()),
+            ..PayInvoice::default()
+        };
+        block_on(py, async move {
+            client
+                .invoices()
+                .pay(&stripe_invoice_id, &payment, &RequestContext::new())
+                .await
+                .map(|_| ())
+                .map_err(|error| BindingError::Core(Error::from(error)))
+        })
     }
 
     /// Serves the mock over HTTP on loopback (port 0: any free port), for SDKs such as
@@ -317,15 +379,6 @@ impl PySqliteStore {
     }
 }
 
-/// The mock's clock as the bridge's clock, so "today" follows the mock.
-struct MockTime(MockClock);
-
-impl Clock for MockTime {
-    fn now_unix(&self) -> i64 {
-        self.0.now()
-    }
-}
-
 /// A customer after an upsert.
 #[pyclass(name = "CustomerRecord", module = "billbridge", frozen)]
 pub struct PyCustomerRecord(CustomerRecord);
@@ -454,6 +507,314 @@ impl PyInvoicePreview {
     }
 }
 
+fn stripe_money(amount: i64, currency: &str) -> PyResult<PyMoney> {
+    let currency = Currency::new(currency).map_err(raise)?;
+    Money::from_stripe_amount(amount, currency)
+        .map(PyMoney)
+        .map_err(raise)
+}
+
+/// The host's mirror of a Stripe invoice, as the store keeps it.
+#[pyclass(name = "InvoiceRecord", module = "billbridge", frozen)]
+pub struct PyInvoiceRecord(InvoiceRecord);
+
+#[pymethods]
+impl PyInvoiceRecord {
+    /// The host's invoice id.
+    #[getter]
+    fn host_invoice_id(&self) -> &str {
+        &self.0.host_invoice_id
+    }
+
+    /// Stripe's invoice id (`in_…`).
+    #[getter]
+    fn stripe_invoice_id(&self) -> &str {
+        &self.0.stripe_invoice_id
+    }
+
+    /// Stripe's customer id (`cus_…`).
+    #[getter]
+    fn stripe_customer_id(&self) -> &str {
+        &self.0.stripe_customer_id
+    }
+
+    /// `"draft"`, `"open"`, `"paid"`, `"void"`, `"uncollectible"` (or Stripe's newer
+    /// value as sent).
+    #[getter]
+    fn status(&self) -> &str {
+        self.0.status.as_str()
+    }
+
+    /// The invoice number, once finalized.
+    #[getter]
+    fn number(&self) -> Option<&str> {
+        self.0.number.as_deref()
+    }
+
+    /// Σ lines.
+    #[getter]
+    fn total(&self) -> PyResult<PyMoney> {
+        stripe_money(self.0.total, &self.0.currency)
+    }
+
+    /// What the invoice asks.
+    #[getter]
+    fn amount_due(&self) -> PyResult<PyMoney> {
+        stripe_money(self.0.amount_due, &self.0.currency)
+    }
+
+    /// What was paid.
+    #[getter]
+    fn amount_paid(&self) -> PyResult<PyMoney> {
+        stripe_money(self.0.amount_paid, &self.0.currency)
+    }
+
+    /// What is left to pay.
+    #[getter]
+    fn amount_remaining(&self) -> PyResult<PyMoney> {
+        stripe_money(self.0.amount_remaining, &self.0.currency)
+    }
+
+    /// The payer's balance when the invoice was finalized.
+    #[getter]
+    fn starting_balance(&self) -> PyResult<PyMoney> {
+        stripe_money(self.0.starting_balance, &self.0.currency)
+    }
+
+    /// The payer's balance after it.
+    #[getter]
+    fn ending_balance(&self) -> PyResult<Option<PyMoney>> {
+        self.0
+            .ending_balance
+            .map(|amount| stripe_money(amount, &self.0.currency))
+            .transpose()
+    }
+
+    /// The payment page.
+    #[getter]
+    fn hosted_invoice_url(&self) -> Option<&str> {
+        self.0.hosted_invoice_url.as_deref()
+    }
+
+    /// The PDF.
+    #[getter]
+    fn invoice_pdf(&self) -> Option<&str> {
+        self.0.invoice_pdf.as_deref()
+    }
+
+    /// Due date, unix seconds.
+    #[getter]
+    fn due_date(&self) -> Option<i64> {
+        self.0.due_date
+    }
+
+    /// Who pays.
+    #[getter]
+    fn payer(&self) -> PyResult<PyPayerRef> {
+        let id = self.0.payer_host_id.as_str();
+        Ok(PyPayerRef(match self.0.payer_kind {
+            PartyKind::Patient => PayerRef::Patient(patient_id(id)?),
+            PartyKind::Organisation => PayerRef::Organisation(organisation_id(id)?),
+        }))
+    }
+
+    /// The patient the invoice is about.
+    #[getter]
+    fn patient_id(&self) -> Option<&str> {
+        self.0.patient_host_id.as_deref()
+    }
+
+    /// The invoice's Stripe metadata.
+    #[getter]
+    fn metadata(&self) -> BTreeMap<String, String> {
+        self.0.metadata.clone()
+    }
+
+    /// How it was paid outside Stripe, if it was.
+    #[getter]
+    fn paid_outside_method(&self) -> Option<&str> {
+        self.0
+            .paid_outside
+            .as_ref()
+            .map(|payment| payment.method.as_str())
+    }
+
+    /// The record as plain Python values.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "InvoiceRecord(host_invoice_id={:?}, status='{}', number={})",
+            self.0.host_invoice_id,
+            self.0.status.as_str(),
+            crate::convert::optional_repr(self.0.number.as_deref())
+        )
+    }
+}
+
+/// What became of one webhook delivery.
+#[pyclass(name = "WebhookOutcome", module = "billbridge", frozen)]
+pub struct PyWebhookOutcome(WebhookOutcome);
+
+#[pymethods]
+impl PyWebhookOutcome {
+    /// The event id.
+    #[getter]
+    fn event_id(&self) -> &str {
+        &self.0.event_id
+    }
+
+    /// The event type.
+    #[getter]
+    fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+
+    /// `"applied"`, `"duplicate"` or `"ignored"`.
+    #[getter]
+    fn disposition(&self) -> &'static str {
+        match self.0.disposition {
+            WebhookDisposition::Applied => "applied",
+            WebhookDisposition::Duplicate => "duplicate",
+            _ => "ignored",
+        }
+    }
+
+    /// What changed for the host, each a dict whose `"change"` names it
+    /// (`invoice_status_changed`, `invoice_paid`, `invoice_amounts_changed`,
+    /// `invoice_deleted`, `customer_updated`).
+    #[getter]
+    fn changes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.changes)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "WebhookOutcome(event_id='{}', event_type='{}', disposition='{}')",
+            self.0.event_id,
+            self.0.event_type,
+            self.disposition()
+        )
+    }
+}
+
+/// One payer's invoice for a group of services.
+#[pyclass(name = "ServiceInvoiceOutcome", module = "billbridge", frozen)]
+pub struct PyServiceInvoiceOutcome {
+    payer: PayerRef,
+    host_invoice_id: String,
+    services: Vec<Service>,
+    record: Option<InvoiceRecord>,
+    error: Option<BindingError>,
+}
+
+#[pymethods]
+impl PyServiceInvoiceOutcome {
+    /// Who the invoice bills.
+    #[getter]
+    fn payer(&self) -> PyPayerRef {
+        PyPayerRef(self.payer.clone())
+    }
+
+    /// The derived host invoice id (stable across re-runs).
+    #[getter]
+    fn host_invoice_id(&self) -> &str {
+        &self.host_invoice_id
+    }
+
+    /// The services, stamped with the invoiced date when the invoice was raised.
+    #[getter]
+    fn services(&self) -> Vec<PyService> {
+        self.services.iter().cloned().map(PyService).collect()
+    }
+
+    /// The invoice raised, or None when it failed.
+    #[getter]
+    fn record(&self) -> Option<PyInvoiceRecord> {
+        self.record.clone().map(PyInvoiceRecord)
+    }
+
+    /// Why the invoice was not raised, as the exception the call would have raised.
+    #[getter]
+    fn error(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match &self.error {
+            Some(error) => Ok(Some(exception_instance(py, error)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ServiceInvoiceOutcome(host_invoice_id={:?}, raised={})",
+            self.host_invoice_id,
+            if self.record.is_some() {
+                "True"
+            } else {
+                "False"
+            }
+        )
+    }
+}
+
+impl From<ServiceInvoiceOutcome> for PyServiceInvoiceOutcome {
+    fn from(outcome: ServiceInvoiceOutcome) -> Self {
+        let (record, error) = match outcome.result {
+            Ok(record) => (Some(record), None),
+            Err(error) => (None, Some(BindingError::Core(error))),
+        };
+        PyServiceInvoiceOutcome {
+            payer: outcome.payer,
+            host_invoice_id: outcome.host_invoice_id,
+            services: outcome.services,
+            record,
+            error,
+        }
+    }
+}
+
+fn raise_mode(mode: &str) -> PyResult<Raise> {
+    match mode {
+        "draft" => Ok(Raise::Draft),
+        "finalize" => Ok(Raise::Finalize),
+        "finalize_and_send" => Ok(Raise::FinalizeAndSend),
+        other => Err(PyValueError::new_err(format!(
+            "mode must be \"draft\", \"finalize\" or \"finalize_and_send\", got {other:?}"
+        ))),
+    }
+}
+
+fn optional_patient(patient: Option<&Bound<'_, PyPatient>>) -> Option<Patient> {
+    patient.map(|patient| patient.get().0.clone())
+}
+
+fn services_from_py(services: &Bound<'_, PyAny>) -> PyResult<Vec<Service>> {
+    let mut list = Vec::new();
+    for service in services.try_iter()? {
+        let service = service?;
+        let service = service
+            .cast::<PyService>()
+            .map_err(|_| PyTypeError::new_err("services must be Service objects"))?;
+        list.push(service.get().0.clone());
+    }
+    Ok(list)
+}
+
+fn patients_from_py(patients: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Patient>> {
+    let mut list = Vec::new();
+    if let Some(patients) = patients {
+        for patient in patients.try_iter()? {
+            let patient = patient?;
+            let patient = patient
+                .cast::<PyPatient>()
+                .map_err(|_| PyTypeError::new_err("patients must be Patient objects"))?;
+            list.push(patient.get().0.clone());
+        }
+    }
+    Ok(list)
+}
+
 fn party_from_py(value: &Bound<'_, PyAny>) -> PyResult<Party> {
     if let Ok(patient) = value.cast::<PyPatient>() {
         return Ok(Party::Patient(patient.get().0.clone()));
@@ -494,7 +855,8 @@ fn build_bridge(
 ) -> PyResult<Billbridge> {
     let (client, clock) = if let Ok(mock) = stripe.cast::<PyMockStripe>() {
         let mock = mock.get().0.clone();
-        let clock = MockTime(mock.clock());
+        // A bridge over the mock lives on the mock's clock, so "today" follows it.
+        let clock = mock.clock();
         (StripeClient::new(mock), Some(clock))
     } else if let Ok(http) = stripe.cast::<PyHttpTransport>() {
         (StripeClient::new(http.get().0.clone()), None)
@@ -506,7 +868,7 @@ fn build_bridge(
     let mut builder = Billbridge::builder(client)
         .idempotency_secret(idempotency_secret_from_py(idempotency_secret)?);
     if let Some(clock) = clock {
-        builder = builder.clock(clock);
+        builder = builder.clock(move || clock.now());
     }
     if let Some(policy) = metadata_policy {
         builder = builder.metadata_policy(policy.get().0.clone());
@@ -755,6 +1117,174 @@ macro_rules! bridge_methods {
                 <$flavour>::run(py, async move { core(bridge.preview(&draft).await) }, PyInvoicePreview)
             }
 
+            /// Raises `draft` in Stripe (exactly once, resumable): `mode` is
+            /// `"draft"`, `"finalize"` or `"finalize_and_send"`. `patient` supplies
+            /// the patient metadata when an organisation pays.
+            #[pyo3(signature = (draft, *, mode="draft", patient=None))]
+            fn raise_invoice<'py>(
+                &self,
+                py: Python<'py>,
+                draft: &Bound<'py, PyInvoiceDraft>,
+                mode: &str,
+                patient: Option<&Bound<'py, PyPatient>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let mode = raise_mode(mode)?;
+                let draft = draft.borrow().0.clone();
+                let patient = optional_patient(patient);
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.raise_invoice(&draft, patient.as_ref(), mode).await) },
+                    PyInvoiceRecord,
+                )
+            }
+
+            /// Replaces a Stripe draft's lines with the edited `draft`'s.
+            #[pyo3(signature = (draft, *, patient=None))]
+            fn edit_draft<'py>(
+                &self,
+                py: Python<'py>,
+                draft: &Bound<'py, PyInvoiceDraft>,
+                patient: Option<&Bound<'py, PyPatient>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let draft = draft.borrow().0.clone();
+                let patient = optional_patient(patient);
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.edit_draft(&draft, patient.as_ref()).await) },
+                    PyInvoiceRecord,
+                )
+            }
+
+            /// The mirror of the host's invoice, if raised.
+            fn invoice<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.invoice(&host_invoice_id).await) },
+                    |record| record.map(PyInvoiceRecord),
+                )
+            }
+
+            /// Finalizes a draft (number, payment page, balance applied).
+            fn finalize<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(py, async move { core(bridge.finalize(&host_invoice_id).await) }, PyInvoiceRecord)
+            }
+
+            /// Sends an open invoice to the payer.
+            fn send<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(py, async move { core(bridge.send(&host_invoice_id).await) }, PyInvoiceRecord)
+            }
+
+            /// Voids an open invoice.
+            fn void<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(py, async move { core(bridge.void(&host_invoice_id).await) }, PyInvoiceRecord)
+            }
+
+            /// Marks an open invoice uncollectible.
+            fn mark_uncollectible<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(py, async move { core(bridge.mark_uncollectible(&host_invoice_id).await) }, PyInvoiceRecord)
+            }
+
+            /// Deletes a draft.
+            fn delete_draft<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(py, async move { core(bridge.delete_draft(&host_invoice_id).await) }, PyInvoiceRecord)
+            }
+
+            /// Records a payment received outside Stripe (`method`: `"cash"`,
+            /// `"cheque"`, `"bank_transfer"`, `"card_outside_stripe"`, `"insurance"` or
+            /// the host's own name).
+            #[pyo3(signature = (host_invoice_id, *, method, reference=None, paid_on=None))]
+            fn mark_paid_outside_stripe<'py>(
+                &self,
+                py: Python<'py>,
+                host_invoice_id: String,
+                method: &str,
+                reference: Option<String>,
+                paid_on: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let mut payment = PaidOutside::new(PaymentMethod::from(method));
+                if let Some(reference) = reference {
+                    payment = payment.reference(reference);
+                }
+                if let Some(date) = optional_date(paid_on)? {
+                    payment = payment.on(date);
+                }
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.mark_paid_outside_stripe(&host_invoice_id, &payment).await) },
+                    PyInvoiceRecord,
+                )
+            }
+
+            /// Handles one webhook delivery: the raw body exactly as received and the
+            /// `Stripe-Signature` header. Answer Stripe 2xx when this returns.
+            fn handle_webhook<'py>(
+                &self,
+                py: Python<'py>,
+                payload: &Bound<'py, PyAny>,
+                signature_header: Option<String>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let body = body_bytes(payload)?;
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.handle_webhook(&body, signature_header.as_deref()).await) },
+                    PyWebhookOutcome,
+                )
+            }
+
+            /// Overwrites the mirror with Stripe's current invoice.
+            fn resync_invoice<'py>(&self, py: Python<'py>, host_invoice_id: String) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(py, async move { core(bridge.resync_invoice(&host_invoice_id).await) }, PyInvoiceRecord)
+            }
+
+            /// Re-fetches every invoice with events since `since` (unix seconds): the
+            /// missed-webhook recovery job.
+            fn resync_changed_since<'py>(&self, py: Python<'py>, since: i64) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.resync_changed_since(since).await) },
+                    |records| records.into_iter().map(PyInvoiceRecord).collect::<Vec<_>>(),
+                )
+            }
+
+            /// One invoice per payer for the invoiceable services; each outcome holds
+            /// the services stamped with `invoiced_on` or the error of that invoice.
+            #[pyo3(signature = (services, rates, *, invoiced_on, patients=None, mode="finalize_and_send"))]
+            fn raise_for_services<'py>(
+                &self,
+                py: Python<'py>,
+                services: &Bound<'py, PyAny>,
+                rates: &Bound<'py, PyAny>,
+                invoiced_on: &Bound<'py, PyAny>,
+                patients: Option<&Bound<'py, PyAny>>,
+                mode: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let services = services_from_py(services)?;
+                let rates = rates_from_py(rates)?;
+                let patients = patients_from_py(patients)?;
+                let billing = ServiceBilling {
+                    invoiced_on: date_from_py(invoiced_on)?,
+                    mode: raise_mode(mode)?,
+                };
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.raise_for_services(&services, &rates, &patients, &billing).await) },
+                    |outcomes| outcomes.into_iter().map(PyServiceInvoiceOutcome::from).collect::<Vec<_>>(),
+                )
+            }
+
             fn __repr__(&self) -> String {
                 format!(
                     "{}(account={}, currency='{}')",
@@ -791,6 +1321,9 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyCustomerRecord>()?;
     module.add_class::<PyBalanceAdjustment>()?;
     module.add_class::<PyInvoicePreview>()?;
+    module.add_class::<PyInvoiceRecord>()?;
+    module.add_class::<PyWebhookOutcome>()?;
+    module.add_class::<PyServiceInvoiceOutcome>()?;
     module.add_class::<PyBillbridge>()?;
     module.add_class::<PyAsyncBillbridge>()?;
     Ok(())

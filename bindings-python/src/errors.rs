@@ -168,6 +168,12 @@ fn build_exception(py: Python<'_>, error: &BindingError) -> PyResult<PyErr> {
     Ok(PyErr::from_value(instance))
 }
 
+/// The exception object for `error`, for results that carry an error rather than
+/// raising it (one failed invoice among many).
+pub fn exception_instance(py: Python<'_>, error: &BindingError) -> PyResult<Py<PyAny>> {
+    Ok(build_exception(py, error)?.into_value(py).into_any())
+}
+
 impl From<BindingError> for PyErr {
     fn from(error: BindingError) -> PyErr {
         Python::attach(|py| build_exception(py, &error).unwrap_or_else(|failure| failure))

@@ -48,7 +48,7 @@ pub fn secret_from_py(value: &Bound<'_, PyAny>) -> PyResult<WebhookSecret> {
 }
 
 /// The raw body: `bytes`, `bytearray`, `memoryview` or `str` (sent as UTF-8).
-fn body_bytes(payload: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+pub fn body_bytes(payload: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(bytes) = payload.cast::<PyBytes>() {
         return Ok(bytes.as_bytes().to_vec());
     }

@@ -195,3 +195,89 @@ def test_the_mock_serves_over_loopback_http(mock: billbridge.MockStripe) -> None
         assert server.url.startswith("http://127.0.0.1:")
     finally:
         server.shutdown()
+
+
+def follow_up_draft(patient: billbridge.Patient, host_id: str) -> billbridge.InvoiceDraft:
+    return billbridge.InvoiceDraft(
+        patient,
+        host_id=host_id,
+        lines=[billbridge.InvoiceLine("Follow-up session", billbridge.Money(5000, "gbp"))],
+        due_in_days=14,
+    )
+
+
+def test_raising_twice_gives_one_invoice(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    bridge.upsert_customer(john)
+    draft = follow_up_draft(john, "INV-1")
+    first = bridge.raise_invoice(draft, mode="finalize_and_send")
+    again = bridge.raise_invoice(draft, mode="finalize_and_send")
+    assert first.stripe_invoice_id == again.stripe_invoice_id
+    assert (first.status, first.amount_due) == ("open", billbridge.Money(5000, "gbp"))
+    assert first.number is not None and first.hosted_invoice_url is not None
+    creates = [request for request in mock.requests() if request.method == "POST" and request.path == "/v1/invoices"]
+    assert len(creates) == 1
+    assert bridge.invoice("INV-1") is not None and bridge.invoice("INV-404") is None
+
+
+def test_an_illegal_transition_raises_invalid_state_and_sends_nothing(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    bridge.upsert_customer(john)
+    bridge.raise_invoice(follow_up_draft(john, "INV-1"), mode="finalize_and_send")
+    bridge.mark_paid_outside_stripe("INV-1", method="cash", reference="R-1")
+    sent = len(mock.requests())
+    with pytest.raises(billbridge.InvalidStateError) as raised:
+        bridge.void("INV-1")
+    assert raised.value.category == "invalid_state"
+    assert raised.value.code
+    assert len(mock.requests()) == sent
+
+
+def test_the_webhook_of_a_hosted_payment_marks_the_invoice_paid(mock: billbridge.MockStripe, john: billbridge.Patient) -> None:
+    mock.set_webhook_options(signature_time="mock_clock")
+    bridge = billbridge.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET, webhook_secret=mock.webhook_secret)
+    bridge.upsert_customer(john)
+    record = bridge.raise_invoice(follow_up_draft(john, "INV-1"), mode="finalize_and_send")
+    mock.take_webhooks()
+    mock.pay_invoice(record.stripe_invoice_id)
+    deliveries = mock.take_webhooks()
+    outcomes = [bridge.handle_webhook(delivery.body, delivery.signature_header) for delivery in deliveries]
+    paid = [change for outcome in outcomes for change in outcome.changes if change["change"] == "invoice_paid"]
+    assert paid and paid[0]["host_invoice_id"] == "INV-1"
+    after = bridge.invoice("INV-1")
+    assert after is not None and after.status == "paid"
+    duplicate = bridge.handle_webhook(deliveries[0].body, deliveries[0].signature_header)
+    assert duplicate.disposition == "duplicate"
+    with pytest.raises(billbridge.SignatureError) as raised:
+        bridge.handle_webhook(deliveries[0].body, "t=1,v1=00")
+    assert raised.value.code in {"signature_mismatch", "timestamp_out_of_tolerance"}
+
+
+def test_a_card_decline_is_a_stripe_api_error_with_a_decline_code(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    bridge.upsert_customer(john)
+    record = bridge.raise_invoice(follow_up_draft(john, "INV-1"), mode="finalize_and_send")
+    with pytest.raises(billbridge.StripeApiError) as raised:
+        mock.pay_invoice(record.stripe_invoice_id, payment_method="pm_card_chargeDeclinedInsufficientFunds")
+    assert raised.value.status == 402
+    assert raised.value.stripe_code == "card_declined"
+    assert raised.value.decline_code == "insufficient_funds"
+
+
+def test_async_raise_and_resync(mock: billbridge.MockStripe, john: billbridge.Patient) -> None:
+    bridge = aio.Billbridge(stripe=mock, idempotency_secret=IDEMPOTENCY_SECRET)
+
+    async def flow() -> tuple[billbridge.InvoiceRecord, billbridge.InvoiceRecord]:
+        await bridge.upsert_customer(john)
+        raised, _ = await asyncio.gather(
+            bridge.raise_invoice(follow_up_draft(john, "INV-A"), mode="finalize"),
+            bridge.raise_invoice(follow_up_draft(john, "INV-B")),
+        )
+        return raised, await bridge.resync_invoice("INV-A")
+
+    raised, resynced = asyncio.run(flow())
+    assert raised.status == "open"
+    assert resynced.stripe_invoice_id == raised.stripe_invoice_id

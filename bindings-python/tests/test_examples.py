@@ -27,11 +27,23 @@ def test_quick_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "35.00 gbp due after credit" in capsys.readouterr().out
 
 
-def test_practice_day_previews_match_the_scenario() -> None:
-    previews = practice_day.main()
-    assert previews["APT-2"].amount_due == billbridge.Money(3500, "gbp")
-    assert previews["APT-3"].payer == billbridge.PayerRef.organisation("ORG-1")
-    assert previews["APT-4"].amount_due == billbridge.Money(7950, "gbp")
+def test_the_practice_day_ends_as_the_scenario_says() -> None:
+    invoices = practice_day.main()
+    gbp = lambda pence: billbridge.Money(pence, "gbp")  # noqa: E731
+    # John's credit covers the follow-up: only the kit is due.
+    assert (invoices["APT-2"].status, invoices["APT-2"].total, invoices["APT-2"].amount_due) == ("open", gbp(8500), gbp(3500))
+    # María's insurer is the customer; her patient metadata rides on the invoice.
+    assert invoices["APT-3"].payer == billbridge.PayerRef.organisation("ORG-1")
+    assert invoices["APT-3"].patient_id == "P-1002"
+    assert "P-1002" in invoices["APT-3"].metadata.values()
+    # Aiko's postage debit is added to her invoice.
+    assert invoices["APT-4"].amount_due == gbp(7950)
+    # Ben paid cash; Chloé paid on the hosted page and the webhook told the host.
+    assert (invoices["APT-5"].status, invoices["APT-5"].paid_outside_method) == ("paid", "cash")
+    assert (invoices["APT-6"].status, invoices["APT-6"].amount_paid) == ("paid", gbp(7500))
+    assert invoices["APT-7"].status == "void"
+    # Eli is billed the 40.00 insurance remainder.
+    assert (invoices["SVC-ELI-1"].amount_due, invoices["SVC-ELI-1"].payer) == (gbp(4000), billbridge.PayerRef.patient("P-1007"))
 
 
 def invoice_paid(event_id: str) -> bytes:
