@@ -16,6 +16,8 @@ use crate::stripe::error::StripeError;
 use crate::stripe::webhook::WebhookError;
 use crate::sync::error::SyncError;
 use crate::sync::store::StoreError;
+use crate::report::ReportError;
+use crate::sync::offline::OfflineError;
 
 /// The coarse kind of an error: what a caller can act on differently.
 ///
@@ -41,6 +43,8 @@ pub enum ErrorCategory {
     Store,
     /// A bug in billbridge: an invariant that should hold did not.
     Internal,
+    /// A writer or reader the host supplied (a file, a socket) failed.
+    Io,
 }
 
 impl ErrorCategory {
@@ -54,6 +58,7 @@ impl ErrorCategory {
             ErrorCategory::Signature => "signature",
             ErrorCategory::Store => "store",
             ErrorCategory::Internal => "internal",
+            ErrorCategory::Io => "io",
         }
     }
 }
@@ -100,6 +105,12 @@ pub enum Error {
     /// A workflow of [`crate::sync::Billbridge`].
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// Reports and CSV export.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// The offline billing workflow.
+    #[error(transparent)]
+    Offline(#[from] OfflineError),
 }
 
 impl Error {
@@ -118,6 +129,8 @@ impl Error {
             Error::Webhook(inner) => inner.code(),
             Error::Store(inner) => inner.code(),
             Error::Sync(inner) => inner.code(),
+            Error::Report(inner) => inner.code(),
+            Error::Offline(inner) => inner.code(),
         }
     }
 
@@ -136,6 +149,8 @@ impl Error {
             Error::Webhook(inner) => webhook_category(inner),
             Error::Store(_) => ErrorCategory::Store,
             Error::Sync(inner) => inner.category(),
+            Error::Report(inner) => inner.category(),
+            Error::Offline(inner) => inner.category(),
         }
     }
 

@@ -36,12 +36,15 @@
 //! - [`sync`]: the host-facing [`Billbridge`] (customers, balances, invoices, webhooks,
 //!   re-sync, bulk, billing rates) and [`sync::store::SyncStore`] with its in-memory and
 //!   SQLite implementations.
+//! - [`report`]: outstanding invoices, payments received, a payer's portal view and
+//!   CSV export, over the store's invoice mirror or Stripe's list.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
 //!   typed client, webhooks.
 //! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.
 
 pub mod domain;
 pub mod error;
+pub mod report;
 pub mod stripe;
 pub mod sync;
 

@@ -1,6 +1,7 @@
 //! The sync layer: what keeps the host's records and Stripe in step. [`Billbridge`] is
 //! the host-facing API (customers, balances, invoices, webhooks, re-sync, bulk); [`store`]
-//! is where billbridge remembers the host ↔ Stripe relationship.
+//! is where billbridge remembers the host ↔ Stripe relationship; [`offline`] runs the
+//! same billing workflow with no Stripe account, on the domain ledger.
 
 mod balances;
 mod bridge;
@@ -10,6 +11,7 @@ mod customers;
 pub mod error;
 mod invoices;
 pub mod keys;
+pub mod offline;
 mod raise;
 pub mod records;
 mod resync;

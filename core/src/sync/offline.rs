@@ -1,0 +1,884 @@
+//! Offline billing: the invoicing workflow for a practice with no Stripe account at all,
+//! on the domain ledger ([`crate::domain::ledger`]). Invoices are raised from drafts or
+//! from services and billing rates, numbered locally, paid by hand (cash, cheque, bank
+//! transfer, card outside Stripe, insurance; partial payments included), voided or
+//! written off, and reported exactly like Stripe invoices.
+//!
+//! Two stores hold the state:
+//! - a [`LedgerStore`] keeps each [`LedgerInvoice`] with its payment history, the source
+//!   of truth of the workflow ([`MemoryLedgerStore`] here; hosts implement the trait on
+//!   their database, as for [`SyncStore`]);
+//! - the [`SyncStore`] keeps an [`InvoiceMirror`] of every offline invoice, so that
+//!   [`crate::report`] (outstanding, portal, CSV export) works on offline invoices
+//!   unchanged. The mirror is written after the ledger; should that write fail,
+//!   [`OfflineBilling::rebuild_mirrors`] rewrites every mirror from the ledger.
+//!
+//! Offline mirrors use synthetic ids that can never collide with Stripe's:
+//! `stripe_invoice_id` is `offline:<host invoice id>` and `stripe_customer_id` is
+//! `offline:<patient|organisation>:<host payer id>`. Amounts are in Stripe's minor units
+//! like every mirror; there is no customer balance, so `starting_balance` is 0. The
+//! invoice number is `<prefix>-<sequence>` (`OFF-0001`, …), the sequence kept per
+//! account by the ledger store; a lost race can leave a gap in the sequence, never a
+//! duplicate. `created` is the invoiced day and `stripe_updated_at` the day of the last
+//! change (midnight UTC).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::store::{InvoiceMirror, MetadataMap, OutsidePayment, PartyKind, StoreError, SyncStore};
+use crate::domain::catalogue::{
+    BillingRate, BillingRates, CatalogueError, InvoiceGroup, Service, ServiceId,
+    select_invoiceable, stamp_invoiced,
+};
+use crate::domain::date::{Date, DateError};
+use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceId};
+use crate::domain::ledger::{LedgerError, LedgerInvoice, ManualPayment};
+use crate::domain::money::{Money, MoneyError};
+use crate::domain::party::{PartyError, PayerRef};
+use crate::error::ErrorCategory;
+use crate::report::{DateRange, Payment, PaymentChannel, ReportError};
+
+/// Prefix of the synthetic Stripe ids of offline mirrors.
+pub const OFFLINE_ID_PREFIX: &str = "offline:";
+
+/// The invoice number prefix unless [`OfflineBilling::number_prefix`] sets another.
+pub const DEFAULT_NUMBER_PREFIX: &str = "OFF";
+
+/// Ledger invoices read per page by [`OfflinePaymentPager`] and
+/// [`OfflineBilling::rebuild_mirrors`].
+const LEDGER_PAGE_SIZE: usize = 100;
+
+/// A failure of the offline workflow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OfflineError {
+    /// The ledger refused the action (illegal transition, overpayment, invalid draft…).
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Services or billing rates could not be invoiced.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    /// The ledger store or the sync store failed.
+    #[error("offline billing store failed")]
+    Store(#[from] StoreError),
+    /// A date outside the supported calendar (a due date too far ahead).
+    #[error(transparent)]
+    Date(#[from] DateError),
+    /// An amount that does not fit Stripe's minor units.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// An invalid host id (e.g. an empty invoice id built for a service group).
+    #[error(transparent)]
+    Party(#[from] PartyError),
+    /// The draft has no host invoice id; offline invoices are keyed by it.
+    #[error("the draft has no host invoice id")]
+    MissingHostId,
+    /// No offline invoice with this host id.
+    #[error("no offline invoice {host_invoice_id}")]
+    UnknownInvoice {
+        /// The host id asked for.
+        host_invoice_id: String,
+    },
+    /// The host id was already raised from a different draft.
+    #[error("invoice {host_invoice_id} was already raised from a different draft")]
+    AlreadyRaised {
+        /// The host id.
+        host_invoice_id: String,
+    },
+    /// Another caller changed the invoice between read and write; read it and retry.
+    #[error("invoice {host_invoice_id} was changed concurrently; retry")]
+    ConcurrentUpdate {
+        /// The host id.
+        host_invoice_id: String,
+    },
+}
+
+impl OfflineError {
+    /// Stable snake_case machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OfflineError::Ledger(inner) => inner.code(),
+            OfflineError::Catalogue(inner) => inner.code(),
+            OfflineError::Store(inner) => inner.code(),
+            OfflineError::Date(inner) => inner.code(),
+            OfflineError::Money(inner) => inner.code(),
+            OfflineError::Party(inner) => inner.code(),
+            OfflineError::MissingHostId => "missing_host_invoice_id",
+            OfflineError::UnknownInvoice { .. } => "unknown_invoice",
+            OfflineError::AlreadyRaised { .. } => "invoice_already_raised",
+            OfflineError::ConcurrentUpdate { .. } => "concurrent_update",
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            OfflineError::Ledger(inner) => inner.category(),
+            OfflineError::Catalogue(inner) => inner.category(),
+            OfflineError::Store(_) => ErrorCategory::Store,
+            OfflineError::Date(inner) => inner.category(),
+            OfflineError::Money(inner) => inner.category(),
+            OfflineError::Party(inner) => inner.category(),
+            OfflineError::MissingHostId | OfflineError::UnknownInvoice { .. } => {
+                ErrorCategory::Validation
+            }
+            OfflineError::AlreadyRaised { .. } | OfflineError::ConcurrentUpdate { .. } => {
+                ErrorCategory::InvalidState
+            }
+        }
+    }
+}
+
+/// One offline invoice as the ledger store keeps it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRecord {
+    /// The account the invoice belongs to; `None` for the practice's own books.
+    pub account: Option<String>,
+    /// The invoice, its lines, payments and status.
+    pub invoice: LedgerInvoice,
+    /// The locally assigned invoice number.
+    pub number: String,
+    /// The draft it was raised from, so that raising it again is recognised.
+    pub draft: InvoiceDraft,
+    /// When payment is due, for invoices sent for payment.
+    pub due_on: Option<Date>,
+    /// Metadata reported with the invoice (CSV metadata columns, filters).
+    pub metadata: MetadataMap,
+    /// The day of the last change.
+    pub updated_on: Date,
+    /// Incremented on every write; the compare-and-set token of
+    /// [`LedgerStore::swap_ledger_invoice`].
+    pub revision: u64,
+}
+
+impl fmt::Debug for LedgerRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Metadata values can be personal data: keys only.
+        f.debug_struct("LedgerRecord")
+            .field("account", &self.account)
+            .field("host_invoice_id", &self.invoice.id)
+            .field("number", &self.number)
+            .field("status", &self.invoice.status)
+            .field("total", &self.invoice.total)
+            .field("payments", &self.invoice.payments.len())
+            .field("due_on", &self.due_on)
+            .field("metadata_keys", &self.metadata.keys().collect::<Vec<_>>())
+            .field("updated_on", &self.updated_on)
+            .field("revision", &self.revision)
+            .finish_non_exhaustive()
+    }
+}
+
+fn wire(money: Money) -> Result<i64, MoneyError> {
+    money
+        .amount()
+        .checked_mul(money.currency().stripe_multiplier())
+        .ok_or(MoneyError::Overflow {
+            operation: "offline amount to Stripe units",
+        })
+}
+
+fn party_kind(payer: &PayerRef) -> PartyKind {
+    match payer {
+        PayerRef::Patient(_) => PartyKind::Patient,
+        PayerRef::Organisation(_) => PartyKind::Organisation,
+    }
+}
+
+impl LedgerRecord {
+    /// The host id of the invoice.
+    pub fn host_invoice_id(&self) -> &str {
+        self.invoice.id.as_str()
+    }
+
+    /// The report row of this invoice (see the module docs for the synthetic ids).
+    ///
+    /// # Errors
+    /// [`OfflineError::Money`] when an amount overflows Stripe's minor units.
+    pub fn to_mirror(&self) -> Result<InvoiceMirror, OfflineError> {
+        let invoice = &self.invoice;
+        let payer = &invoice.payer;
+        let created_on = invoice.invoiced_on.unwrap_or(self.updated_on);
+        let total = wire(invoice.total)?;
+        Ok(InvoiceMirror {
+            account: self.account.clone(),
+            host_invoice_id: invoice.id.as_str().to_owned(),
+            stripe_invoice_id: format!("{OFFLINE_ID_PREFIX}{}", invoice.id),
+            stripe_customer_id: format!("{OFFLINE_ID_PREFIX}{}:{}", payer.kind(), payer.host_id()),
+            status: invoice.status.clone(),
+            number: Some(self.number.clone()),
+            currency: invoice.currency.code().to_owned(),
+            subtotal: total,
+            total,
+            amount_due: wire(invoice.amount_due)?,
+            amount_paid: wire(invoice.amount_paid()?)?,
+            amount_remaining: wire(invoice.amount_remaining()?)?,
+            starting_balance: 0,
+            ending_balance: invoice.invoiced_on.map(|_| 0),
+            hosted_invoice_url: None,
+            invoice_pdf: None,
+            due_date: self.due_on.map(Date::to_unix_timestamp),
+            created: created_on.to_unix_timestamp(),
+            metadata: self.metadata.clone(),
+            paid_outside: invoice.payments.last().map(|payment| OutsidePayment {
+                method: payment.method.as_str().to_owned(),
+                reference: payment.reference.clone(),
+            }),
+            stripe_updated_at: self.updated_on.to_unix_timestamp(),
+            payer_kind: party_kind(payer),
+            payer_host_id: payer.host_id().to_owned(),
+            patient_host_id: invoice.subject.as_ref().map(|id| id.as_str().to_owned()),
+        })
+    }
+
+    /// Every manual payment of the invoice as a report row.
+    ///
+    /// # Errors
+    /// [`MoneyError::Overflow`] when an amount overflows Stripe's minor units.
+    pub fn payments(&self) -> Result<Vec<Payment>, MoneyError> {
+        let invoice = &self.invoice;
+        invoice
+            .payments
+            .iter()
+            .map(|payment| {
+                Ok(Payment {
+                    host_invoice_id: invoice.id.as_str().to_owned(),
+                    invoice_number: Some(self.number.clone()),
+                    payer_kind: party_kind(&invoice.payer),
+                    payer_host_id: invoice.payer.host_id().to_owned(),
+                    patient_host_id: invoice.subject.as_ref().map(|id| id.as_str().to_owned()),
+                    currency: payment.amount.currency().code().to_owned(),
+                    amount: wire(payment.amount)?,
+                    date: payment.date,
+                    channel: PaymentChannel::Outside(payment.method.clone()),
+                    reference: payment.reference.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Where offline invoices and their payment history are kept.
+///
+/// Every key is scoped by account (`None`: the practice's own books), as in
+/// [`SyncStore`]. Implementations must make [`LedgerStore::swap_ledger_invoice`] atomic
+/// and [`LedgerStore::next_invoice_number`] never return the same number twice for an
+/// account.
+///
+/// # Errors
+/// Every method returns [`StoreError`] when the database underneath fails.
+#[async_trait]
+pub trait LedgerStore: Send + Sync {
+    /// The offline invoice `host_invoice_id`, if any.
+    ///
+    /// # Errors
+    /// See the trait.
+    async fn ledger_invoice(
+        &self,
+        account: Option<&str>,
+        host_invoice_id: &str,
+    ) -> Result<Option<LedgerRecord>, StoreError>;
+
+    /// Compare-and-set: writes `record` only if the stored record of its invoice has
+    /// revision `expected_revision` (`None`: no record yet). Returns whether it wrote.
+    ///
+    /// # Errors
+    /// See the trait.
+    async fn swap_ledger_invoice(
+        &self,
+        expected_revision: Option<u64>,
+        record: &LedgerRecord,
+    ) -> Result<bool, StoreError>;
+
+    /// Up to `limit` records of `account` in host invoice id order, strictly after the
+    /// host id `after` when given (for paging).
+    ///
+    /// # Errors
+    /// See the trait.
+    async fn ledger_invoices(
+        &self,
+        account: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRecord>, StoreError>;
+
+    /// The next invoice sequence number of `account`: 1, 2, 3, …
+    ///
+    /// # Errors
+    /// See the trait.
+    async fn next_invoice_number(&self, account: Option<&str>) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+impl<T: LedgerStore + ?Sized> LedgerStore for Arc<T> {
+    async fn ledger_invoice(
+        &self,
+        account: Option<&str>,
+        host_invoice_id: &str,
+    ) -> Result<Option<LedgerRecord>, StoreError> {
+        (**self).ledger_invoice(account, host_invoice_id).await
+    }
+
+    async fn swap_ledger_invoice(
+        &self,
+        expected_revision: Option<u64>,
+        record: &LedgerRecord,
+    ) -> Result<bool, StoreError> {
+        (**self)
+            .swap_ledger_invoice(expected_revision, record)
+            .await
+    }
+
+    async fn ledger_invoices(
+        &self,
+        account: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        (**self).ledger_invoices(account, after, limit).await
+    }
+
+    async fn next_invoice_number(&self, account: Option<&str>) -> Result<u64, StoreError> {
+        (**self).next_invoice_number(account).await
+    }
+}
+
+#[derive(Default)]
+struct LedgerState {
+    /// `(account, host invoice id)` → record.
+    records: BTreeMap<(String, String), LedgerRecord>,
+    /// account → last number handed out.
+    numbers: BTreeMap<String, u64>,
+}
+
+/// An in-memory [`LedgerStore`]; clones share the same data.
+#[derive(Clone, Default)]
+pub struct MemoryLedgerStore {
+    state: Arc<Mutex<LedgerState>>,
+}
+
+impl fmt::Debug for MemoryLedgerStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryLedgerStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryLedgerStore {
+    /// An empty ledger.
+    pub fn new() -> MemoryLedgerStore {
+        MemoryLedgerStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LedgerState> {
+        // Each write below is a single insert, so a poisoned lock still guards
+        // consistent data.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn account_key(account: Option<&str>) -> String {
+    account.unwrap_or("").to_owned()
+}
+
+#[async_trait]
+impl LedgerStore for MemoryLedgerStore {
+    async fn ledger_invoice(
+        &self,
+        account: Option<&str>,
+        host_invoice_id: &str,
+    ) -> Result<Option<LedgerRecord>, StoreError> {
+        let key = (account_key(account), host_invoice_id.to_owned());
+        Ok(self.lock().records.get(&key).cloned())
+    }
+
+    async fn swap_ledger_invoice(
+        &self,
+        expected_revision: Option<u64>,
+        record: &LedgerRecord,
+    ) -> Result<bool, StoreError> {
+        let key = (
+            account_key(record.account.as_deref()),
+            record.host_invoice_id().to_owned(),
+        );
+        let mut state = self.lock();
+        let current = state.records.get(&key).map(|stored| stored.revision);
+        if current != expected_revision {
+            return Ok(false);
+        }
+        state.records.insert(key, record.clone());
+        Ok(true)
+    }
+
+    async fn ledger_invoices(
+        &self,
+        account: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        use std::ops::Bound;
+        let account = account_key(account);
+        let start = match after {
+            Some(after) => Bound::Excluded((account.clone(), after.to_owned())),
+            None => Bound::Included((account.clone(), String::new())),
+        };
+        let state = self.lock();
+        Ok(state
+            .records
+            .range((start, Bound::Unbounded))
+            .take_while(|((record_account, _), _)| *record_account == account)
+            .take(limit)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+
+    async fn next_invoice_number(&self, account: Option<&str>) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let number = state.numbers.entry(account_key(account)).or_insert(0);
+        *number = number.saturating_add(1);
+        Ok(*number)
+    }
+}
+
+/// What [`OfflineBilling::raise_for_services`] raised for one payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInvoice {
+    /// The invoice, as reports show it.
+    pub invoice: InvoiceMirror,
+    /// The services it bills, now stamped with the invoiced date.
+    pub services: Vec<ServiceId>,
+}
+
+/// The host invoice id [`OfflineBilling::raise_for_services`] gives a payer's group
+/// unless the host names its own: `svc-` and the group's first service id. Each service
+/// is invoiced once, so the id is unique, and a re-run after a failure derives the same
+/// id for the same group.
+pub fn service_invoice_id(group: &InvoiceGroup) -> String {
+    match group.services.first() {
+        Some(first) => format!("svc-{first}"),
+        None => format!("svc-{}", group.payer.host_id()),
+    }
+}
+
+/// The billing workflow without Stripe; see the module docs.
+///
+/// ```
+/// # tokio_test_block(async {
+/// use billbridge::domain::date::Date;
+/// use billbridge::domain::invoice::{InvoiceDraft, InvoiceId, InvoiceLine};
+/// use billbridge::domain::ledger::{ManualPayment, PaymentMethod};
+/// use billbridge::domain::money::Money;
+/// use billbridge::domain::party::{Patient, PatientId};
+/// use billbridge::domain::status::InvoiceStatus;
+/// use billbridge::sync::offline::{MemoryLedgerStore, OfflineBilling};
+/// use billbridge::sync::store::MemoryStore;
+///
+/// let billing = OfflineBilling::new(MemoryStore::new(), MemoryLedgerStore::new());
+/// let ben = Patient::new(PatientId::new("P-1004")?, "Ben", "Carter");
+/// let day = Date::parse("2026-11-21")?;
+/// let draft = InvoiceDraft::for_patient(&ben)
+///     .host_id(InvoiceId::new("INV-5")?)
+///     .line(InvoiceLine::ad_hoc("Follow-up session", Money::gbp(5000), 1));
+/// let raised = billing.raise(&draft, day).await?;
+/// assert_eq!(raised.number.as_deref(), Some("OFF-0001"));
+/// let paid = billing
+///     .record_payment("INV-5", ManualPayment::new(PaymentMethod::Cash, Money::gbp(5000), day))
+///     .await?;
+/// assert_eq!(paid.status, InvoiceStatus::Paid);
+/// # Ok::<(), billbridge::Error>(())
+/// # });
+/// # fn tokio_test_block<F: std::future::Future>(future: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+/// # }
+/// ```
+pub struct OfflineBilling<S, L = MemoryLedgerStore> {
+    store: S,
+    ledger: L,
+    account: Option<String>,
+    number_prefix: String,
+}
+
+impl<S, L> fmt::Debug for OfflineBilling<S, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfflineBilling")
+            .field("account", &self.account)
+            .field("number_prefix", &self.number_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
+    /// Offline billing keeping mirrors in `store` and invoices in `ledger`.
+    pub fn new(store: S, ledger: L) -> OfflineBilling<S, L> {
+        OfflineBilling {
+            store,
+            ledger,
+            account: None,
+            number_prefix: DEFAULT_NUMBER_PREFIX.to_owned(),
+        }
+    }
+
+    /// Keeps this practice's books under `account` (for a platform holding several
+    /// practices in one store); empty means none.
+    pub fn account(mut self, account: impl Into<String>) -> OfflineBilling<S, L> {
+        let account = account.into();
+        self.account = (!account.is_empty()).then_some(account);
+        self
+    }
+
+    /// Numbers invoices `<prefix>-0001`, `<prefix>-0002`, … (default `OFF`).
+    pub fn number_prefix(mut self, prefix: impl Into<String>) -> OfflineBilling<S, L> {
+        self.number_prefix = prefix.into();
+        self
+    }
+
+    /// The sync store holding the mirrors (give it to [`crate::report`]).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The ledger store.
+    pub fn ledger(&self) -> &L {
+        &self.ledger
+    }
+
+    /// The account the books are kept under.
+    pub fn account_id(&self) -> Option<&str> {
+        self.account.as_deref()
+    }
+
+    /// The offline invoice `host_invoice_id`, with its payments.
+    ///
+    /// # Errors
+    /// [`OfflineError::Store`] when the ledger store fails.
+    pub async fn invoice(
+        &self,
+        host_invoice_id: &str,
+    ) -> Result<Option<LedgerRecord>, OfflineError> {
+        Ok(self
+            .ledger
+            .ledger_invoice(self.account.as_deref(), host_invoice_id)
+            .await?)
+    }
+
+    /// Raises `draft` (which must carry a host id) on `on`: the invoice is issued at
+    /// once (open, or paid when nothing is due), numbered and dated. Raising the same
+    /// draft again returns the invoice already raised.
+    ///
+    /// # Errors
+    /// [`OfflineError::MissingHostId`], [`OfflineError::AlreadyRaised`] for a different
+    /// draft under the same id, [`OfflineError::Ledger`] for an invalid draft,
+    /// [`OfflineError::Store`].
+    pub async fn raise(
+        &self,
+        draft: &InvoiceDraft,
+        on: Date,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        self.raise_with_metadata(draft, on, MetadataMap::new())
+            .await
+    }
+
+    /// [`OfflineBilling::raise`] with metadata for reports (e.g. `patient_name` for a
+    /// CSV column).
+    ///
+    /// # Errors
+    /// As [`OfflineBilling::raise`].
+    pub async fn raise_with_metadata(
+        &self,
+        draft: &InvoiceDraft,
+        on: Date,
+        metadata: MetadataMap,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        let id = draft.host_id.clone().ok_or(OfflineError::MissingHostId)?;
+        if let Some(existing) = self.invoice(id.as_str()).await? {
+            return self.already_raised(existing, draft, &metadata).await;
+        }
+        let mut invoice = LedgerInvoice::from_draft(id.clone(), draft)?;
+        invoice.finalize(on)?;
+        let due_on = match draft.collection {
+            CollectionMethod::ChargeAutomatically => None,
+            CollectionMethod::SendInvoice {
+                due: Due::DaysUntilDue(days),
+            } => Some(on.add_days(i64::from(days))?),
+            CollectionMethod::SendInvoice {
+                due: Due::DueDate(date),
+            } => Some(date),
+        };
+        let sequence = self
+            .ledger
+            .next_invoice_number(self.account.as_deref())
+            .await?;
+        let record = LedgerRecord {
+            account: self.account.clone(),
+            invoice,
+            number: format!("{}-{sequence:04}", self.number_prefix),
+            draft: draft.clone(),
+            due_on,
+            metadata: metadata.clone(),
+            updated_on: on,
+            revision: 1,
+        };
+        if !self.ledger.swap_ledger_invoice(None, &record).await? {
+            // Raised concurrently by another caller: same answer as a re-run.
+            let existing =
+                self.invoice(id.as_str())
+                    .await?
+                    .ok_or_else(|| OfflineError::ConcurrentUpdate {
+                        host_invoice_id: id.as_str().to_owned(),
+                    })?;
+            return self.already_raised(existing, draft, &metadata).await;
+        }
+        self.write_mirror(&record).await
+    }
+
+    async fn already_raised(
+        &self,
+        existing: LedgerRecord,
+        draft: &InvoiceDraft,
+        metadata: &MetadataMap,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        if existing.draft != *draft || existing.metadata != *metadata {
+            return Err(OfflineError::AlreadyRaised {
+                host_invoice_id: existing.host_invoice_id().to_owned(),
+            });
+        }
+        // Rewriting the mirror repairs a run that stopped between the two stores.
+        self.write_mirror(&existing).await
+    }
+
+    async fn write_mirror(&self, record: &LedgerRecord) -> Result<InvoiceMirror, OfflineError> {
+        let mirror = record.to_mirror()?;
+        self.store.put_invoice_mirror(&mirror).await?;
+        Ok(mirror)
+    }
+
+    /// Reads the invoice, applies `change` to a copy, and writes it back if nobody
+    /// changed it meanwhile.
+    async fn update(
+        &self,
+        host_invoice_id: &str,
+        on: Date,
+        change: impl FnOnce(&mut LedgerInvoice) -> Result<(), LedgerError>,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        let current =
+            self.invoice(host_invoice_id)
+                .await?
+                .ok_or_else(|| OfflineError::UnknownInvoice {
+                    host_invoice_id: host_invoice_id.to_owned(),
+                })?;
+        let mut next = current.clone();
+        change(&mut next.invoice)?;
+        next.updated_on = next.updated_on.max(on);
+        next.revision = current.revision.saturating_add(1);
+        if !self
+            .ledger
+            .swap_ledger_invoice(Some(current.revision), &next)
+            .await?
+        {
+            return Err(OfflineError::ConcurrentUpdate {
+                host_invoice_id: host_invoice_id.to_owned(),
+            });
+        }
+        self.write_mirror(&next).await
+    }
+
+    /// Records a payment made outside Stripe (partial payments allowed); the invoice
+    /// becomes paid when nothing remains.
+    ///
+    /// # Errors
+    /// [`OfflineError::Ledger`] with [`LedgerError::Overpayment`] when the payment
+    /// exceeds what remains (nothing is recorded), an illegal transition for a paid,
+    /// void or draft invoice, a currency mismatch; [`OfflineError::UnknownInvoice`];
+    /// [`OfflineError::ConcurrentUpdate`]; [`OfflineError::Store`].
+    pub async fn record_payment(
+        &self,
+        host_invoice_id: &str,
+        payment: ManualPayment,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        let on = payment.date;
+        self.update(host_invoice_id, on, |invoice| {
+            invoice.record_payment(payment)
+        })
+        .await
+    }
+
+    /// Voids an open or uncollectible invoice on `on`: nothing is owed any more.
+    ///
+    /// # Errors
+    /// [`OfflineError::Ledger`] for an illegal transition; otherwise as
+    /// [`OfflineBilling::record_payment`].
+    pub async fn void(
+        &self,
+        host_invoice_id: &str,
+        on: Date,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        self.update(host_invoice_id, on, LedgerInvoice::void).await
+    }
+
+    /// Writes an open invoice off on `on`; it can still be paid or voided.
+    ///
+    /// # Errors
+    /// As [`OfflineBilling::void`].
+    pub async fn mark_uncollectible(
+        &self,
+        host_invoice_id: &str,
+        on: Date,
+    ) -> Result<InvoiceMirror, OfflineError> {
+        self.update(host_invoice_id, on, LedgerInvoice::mark_uncollectible)
+            .await
+    }
+
+    /// Raises one invoice per payer for what is invoiceable among `services` (services
+    /// under an invoiced rate, not yet invoiced) and stamps each invoiced service with
+    /// `on`. `payer_for` names a service's payer (the patient, or the patient's default
+    /// payer); `invoice_id_for` names each group's invoice ([`service_invoice_id`] is a
+    /// deterministic choice). An insurer's part is split off beforehand with
+    /// [`Service::split_insurance`], so only the client's remainder is invoiced.
+    ///
+    /// Groups are raised in payer order. On an error the groups raised before it stay
+    /// raised and stamped; running again with the same services raises the rest.
+    ///
+    /// # Errors
+    /// [`OfflineError::Catalogue`] for an unknown rate; [`OfflineError::Party`] for an
+    /// invalid invoice id; otherwise as [`OfflineBilling::raise`].
+    pub async fn raise_for_services(
+        &self,
+        services: &mut [Service],
+        rates: &BillingRates,
+        payer_for: impl Fn(&Service, &BillingRate) -> PayerRef,
+        invoice_id_for: impl Fn(&InvoiceGroup) -> String,
+        on: Date,
+    ) -> Result<Vec<ServiceInvoice>, OfflineError> {
+        let groups = select_invoiceable(services, rates, payer_for)?;
+        let mut raised = Vec::with_capacity(groups.len());
+        for group in groups {
+            let id = InvoiceId::new(invoice_id_for(&group))?;
+            let draft = group.to_draft().host_id(id);
+            let invoice = self.raise(&draft, on).await?;
+            stamp_invoiced(services, &group.services, on)?;
+            raised.push(ServiceInvoice {
+                invoice,
+                services: group.services,
+            });
+        }
+        Ok(raised)
+    }
+
+    /// Every manual payment received on the days of `range`, one row per payment
+    /// (partial payments itemised), read from the ledger one page at a time.
+    pub fn payments_received(&self, range: DateRange) -> OfflinePaymentPager<'_, L> {
+        OfflinePaymentPager {
+            ledger: &self.ledger,
+            account: self.account.clone(),
+            range,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// Rewrites the mirror of every offline invoice from the ledger (after a mirror
+    /// write failed, or into a new sync store); returns how many were written.
+    ///
+    /// # Errors
+    /// [`OfflineError::Store`] when either store fails.
+    pub async fn rebuild_mirrors(&self) -> Result<usize, OfflineError> {
+        let mut after: Option<String> = None;
+        let mut written = 0usize;
+        loop {
+            let page = self
+                .ledger
+                .ledger_invoices(self.account.as_deref(), after.as_deref(), LEDGER_PAGE_SIZE)
+                .await?;
+            for record in &page {
+                self.write_mirror(record).await?;
+                written = written.saturating_add(1);
+            }
+            match page.last() {
+                Some(last) if page.len() >= LEDGER_PAGE_SIZE => {
+                    after = Some(last.host_invoice_id().to_owned());
+                }
+                _ => return Ok(written),
+            }
+        }
+    }
+}
+
+/// Walks the manual payments of the ledger received in a date range (see
+/// [`OfflineBilling::payments_received`]).
+pub struct OfflinePaymentPager<'l, L: ?Sized> {
+    ledger: &'l L,
+    account: Option<String>,
+    range: DateRange,
+    after: Option<String>,
+    done: bool,
+}
+
+impl<L: ?Sized> fmt::Debug for OfflinePaymentPager<'_, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfflinePaymentPager")
+            .field("account", &self.account)
+            .field("range", &self.range)
+            .field("after", &self.after)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: LedgerStore + ?Sized> OfflinePaymentPager<'_, L> {
+    /// The next non-empty page of payments in host invoice id order (each invoice's in
+    /// the order recorded), or `None` when none is left.
+    ///
+    /// # Errors
+    /// [`ReportError::Store`] when the ledger store fails; [`ReportError::Amount`] when
+    /// an amount overflows Stripe's minor units.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Payment>>, ReportError> {
+        while !self.done {
+            let page = self
+                .ledger
+                .ledger_invoices(
+                    self.account.as_deref(),
+                    self.after.as_deref(),
+                    LEDGER_PAGE_SIZE,
+                )
+                .await?;
+            match page.last() {
+                Some(last) if page.len() >= LEDGER_PAGE_SIZE => {
+                    self.after = Some(last.host_invoice_id().to_owned());
+                }
+                _ => self.done = true,
+            }
+            let mut payments = Vec::new();
+            for record in &page {
+                let rows = record.payments().map_err(|source| ReportError::Amount {
+                    host_invoice_id: record.host_invoice_id().to_owned(),
+                    source,
+                })?;
+                payments.extend(
+                    rows.into_iter()
+                        .filter(|payment| self.range.contains(payment.date)),
+                );
+            }
+            if !payments.is_empty() {
+                return Ok(Some(payments));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every remaining payment in one vector (memory grows with the result).
+    ///
+    /// # Errors
+    /// As [`OfflinePaymentPager::next_page`].
+    pub async fn collect_all(mut self) -> Result<Vec<Payment>, ReportError> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next_page().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+}
