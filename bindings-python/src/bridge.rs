@@ -516,7 +516,7 @@ fn stripe_money(amount: i64, currency: &str) -> PyResult<PyMoney> {
 
 /// The host's mirror of a Stripe invoice, as the store keeps it.
 #[pyclass(name = "InvoiceRecord", module = "billbridge", frozen)]
-pub struct PyInvoiceRecord(InvoiceRecord);
+pub struct PyInvoiceRecord(pub InvoiceRecord);
 
 #[pymethods]
 impl PyInvoiceRecord {
@@ -1255,6 +1255,71 @@ macro_rules! bridge_methods {
                     py,
                     async move { core(bridge.resync_changed_since(since).await) },
                     |records| records.into_iter().map(PyInvoiceRecord).collect::<Vec<_>>(),
+                )
+            }
+
+            /// The invoices in the store matching every filter given: `status`,
+            /// `payer`, `patient_id`, `customer_id`, `created` / `due` as
+            /// `(first, last)` date pairs, `metadata` key/value pairs.
+            #[pyo3(signature = (*, status=None, payer=None, patient_id=None, customer_id=None, created=None, due=None, metadata=None))]
+            #[allow(clippy::too_many_arguments)] // one keyword argument per filter
+            fn invoices<'py>(
+                &self,
+                py: Python<'py>,
+                status: Option<&str>,
+                payer: Option<&Bound<'py, PyAny>>,
+                patient_id: Option<String>,
+                customer_id: Option<String>,
+                created: Option<&Bound<'py, PyAny>>,
+                due: Option<&Bound<'py, PyAny>>,
+                metadata: Option<BTreeMap<String, String>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let payer = payer.map(self::payer).transpose()?;
+                let query = crate::report::query_from_py(status, payer, patient_id, customer_id, created, due, metadata)?;
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move {
+                        let store = bridge.store().clone();
+                        let found = billbridge::report::invoices(store.as_ref(), bridge.account(), &query)
+                            .collect_all()
+                            .await;
+                        core(found.map_err(Error::from))
+                    },
+                    |records| records.into_iter().map(PyInvoiceRecord).collect::<Vec<_>>(),
+                )
+            }
+
+            /// The open invoices, oldest first.
+            fn outstanding<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move {
+                        let store = bridge.store().clone();
+                        let found = billbridge::report::outstanding(store.as_ref(), bridge.account())
+                            .collect_all()
+                            .await;
+                        core(found.map_err(Error::from))
+                    },
+                    |records| records.into_iter().map(PyInvoiceRecord).collect::<Vec<_>>(),
+                )
+            }
+
+            /// Payments received on or off Stripe between two dates, both included.
+            fn payments_received<'py>(&self, py: Python<'py>, first: &Bound<'py, PyAny>, last: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+                let range = billbridge::report::DateRange::new(date_from_py(first)?, date_from_py(last)?).map_err(raise)?;
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move {
+                        let store = bridge.store().clone();
+                        let found = billbridge::report::payments_received(store.as_ref(), bridge.account(), range)
+                            .collect_all()
+                            .await;
+                        core(found.map_err(Error::from))
+                    },
+                    |payments| payments.into_iter().map(crate::report::PyPayment).collect::<Vec<_>>(),
                 )
             }
 

@@ -9,6 +9,7 @@ mod convert;
 mod domain;
 mod errors;
 mod money;
+mod report;
 mod runtime;
 mod stripe;
 mod webhook;
@@ -36,6 +37,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     webhook::register(module)?;
     stripe::register(module)?;
     bridge::register(module)?;
+    report::register(module)?;
     module.add_function(wrap_pyfunction!(_panic_for_tests, module)?)?;
     Ok(())
 }

@@ -3,7 +3,9 @@ FastAPI webhook endpoint (through its test client)."""
 
 from __future__ import annotations
 
+import csv
 import json
+import pathlib
 import runpy
 import sys
 
@@ -27,8 +29,8 @@ def test_quick_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "35.00 gbp due after credit" in capsys.readouterr().out
 
 
-def test_the_practice_day_ends_as_the_scenario_says() -> None:
-    invoices = practice_day.main()
+def test_the_practice_day_ends_as_the_scenario_says(tmp_path: pathlib.Path) -> None:
+    invoices = practice_day.main(tmp_path)
     gbp = lambda pence: billbridge.Money(pence, "gbp")  # noqa: E731
     # John's credit covers the follow-up: only the kit is due.
     assert (invoices["APT-2"].status, invoices["APT-2"].total, invoices["APT-2"].amount_due) == ("open", gbp(8500), gbp(3500))
@@ -44,6 +46,16 @@ def test_the_practice_day_ends_as_the_scenario_says() -> None:
     assert invoices["APT-7"].status == "void"
     # Eli is billed the 40.00 insurance remainder.
     assert (invoices["SVC-ELI-1"].amount_due, invoices["SVC-ELI-1"].payer) == (gbp(4000), billbridge.PayerRef.patient("P-1007"))
+    # End of day: the CSV reports.
+    with open(tmp_path / "outstanding.csv", encoding="utf-8", newline="") as file:
+        outstanding = list(csv.DictReader(file))
+    assert {row["status"] for row in outstanding} == {"open"}
+    assert len(outstanding) == 4
+    assert "John Deer" in {row["patient_name"] for row in outstanding}
+    assert "Dr Amara Okafor" in {row["appointment_practitioner"] for row in outstanding}
+    with open(tmp_path / "payments.csv", encoding="utf-8", newline="") as file:
+        payments = list(csv.DictReader(file))
+    assert sorted(row["method"] for row in payments) == ["cash", "stripe"]
 
 
 def invoice_paid(event_id: str) -> bytes:

@@ -3,8 +3,9 @@
 Reads the practice's data (examples/data/practice_day.json), syncs everyone to
 Stripe customers, keeps a missed visit's prepayment as credit, raises the day's
 invoices, records a cash payment, follows a card payment through its webhook,
-voids a cancelled visit's invoice and bills an insurance remainder to the patient.
-Run it with ``python examples/python/practice_day.py``.
+voids a cancelled visit's invoice, bills an insurance remainder to the patient and
+exports the end-of-day reports as CSV.
+Run it with ``python examples/python/practice_day.py [output folder]``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import datetime
 import json
 import pathlib
-from typing import Any
+import sys
+import tempfile
+from typing import Any, Optional
 
 import billbridge
 
@@ -24,7 +27,7 @@ def gbp(pence: int) -> billbridge.Money:
     return billbridge.Money(pence, "gbp")
 
 
-def main() -> dict[str, billbridge.InvoiceRecord]:
+def main(reports: Optional[pathlib.Path] = None) -> dict[str, billbridge.InvoiceRecord]:
     day: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
     practice = day["practice"]
     practitioners = {item["id"]: billbridge.Practitioner(item["id"], item["name"]) for item in day["practitioners"]}
@@ -94,22 +97,23 @@ def main() -> dict[str, billbridge.InvoiceRecord]:
     # 3. John's visit and a home test kit: the credit applies at finalization.
     invoices: dict[str, billbridge.InvoiceRecord] = {}
     kit = billbridge.InvoiceLine.from_catalogue(by_key["blood-test-kit"])
-    invoices["APT-2"] = bridge.raise_invoice(draft_for("APT-2", kit), mode="finalize_and_send")
+    invoices["APT-2"] = bridge.raise_invoice(draft_for("APT-2", kit), patient=john, mode="finalize_and_send")
 
-    # 4. María's insurer pays; the invoice still carries her patient metadata.
+    # 4. María's insurer pays; the invoice still carries her patient metadata
+    #    (the patient given to raise_invoice supplies it, whoever pays).
     maria = patients["P-1002"]
     invoices["APT-3"] = bridge.raise_invoice(draft_for("APT-3"), patient=maria, mode="finalize_and_send")
 
     # 5. Aiko owes postage from an earlier kit: a debit on her balance.
     bridge.adjust_balance(patients["P-1003"], by_key["postage"].unit_amount, reason="Postage", adjustment_id="POSTAGE-P-1003")
-    invoices["APT-4"] = bridge.raise_invoice(draft_for("APT-4"), mode="finalize_and_send")
+    invoices["APT-4"] = bridge.raise_invoice(draft_for("APT-4"), patient=patients["P-1003"], mode="finalize_and_send")
 
     # 6. Ben pays cash at reception.
-    bridge.raise_invoice(draft_for("APT-5"), mode="finalize_and_send")
+    bridge.raise_invoice(draft_for("APT-5"), patient=patients["P-1004"], mode="finalize_and_send")
     invoices["APT-5"] = bridge.mark_paid_outside_stripe("INV-APT-5", method="cash", reference="RECEIPT-0042", paid_on=TODAY)
 
     # 7. Chloé pays on the hosted page; the webhook tells the host.
-    chloe = bridge.raise_invoice(draft_for("APT-6"), mode="finalize_and_send")
+    chloe = bridge.raise_invoice(draft_for("APT-6"), patient=patients["P-1005"], mode="finalize_and_send")
     stripe.take_webhooks()
     stripe.pay_invoice(chloe.stripe_invoice_id)
     for delivery in stripe.take_webhooks():
@@ -120,7 +124,7 @@ def main() -> dict[str, billbridge.InvoiceRecord]:
     invoices["APT-6"] = bridge.invoice("INV-APT-6") or chloe
 
     # 8. Dev's appointment was cancelled after invoicing: void the invoice.
-    bridge.raise_invoice(draft_for("APT-7"), mode="finalize_and_send")
+    bridge.raise_invoice(draft_for("APT-7"), patient=patients["P-1006"], mode="finalize_and_send")
     invoices["APT-7"] = bridge.void("INV-APT-7")
 
     # 9. Eli's session: insurance paid 80.00 of 120.00; the remainder is billed to Eli.
@@ -137,10 +141,23 @@ def main() -> dict[str, billbridge.InvoiceRecord]:
         if billed.record is not None:
             invoices["SVC-ELI-1"] = billed.record
 
+    # 10. End of day: outstanding invoices and payments received, as CSV.
+    folder = reports or pathlib.Path(tempfile.mkdtemp(prefix="harbour-health-"))
+    outstanding = bridge.outstanding()
+    billbridge.write_csv(
+        outstanding,
+        ["number", "status", "amount_due", "meta:patient_name", "meta:appointment_practitioner"],
+        folder / "outstanding.csv",
+    )
+    payments = bridge.payments_received(TODAY, TODAY)
+    with open(folder / "payments.csv", "w", encoding="utf-8", newline="") as file:
+        billbridge.write_payments_csv(payments, ["date", "invoice_number", "method", "amount"], file)
+    print(f"{len(outstanding)} outstanding, {len(payments)} payments: reports in {folder}")
+
     for key, invoice in invoices.items():
         print(f"{key}: {invoice.status:<6} {invoice.amount_due} due, {invoice.amount_paid} paid ({invoice.payer.kind} {invoice.payer.id})")
     return invoices
 
 
 if __name__ == "__main__":
-    main()
+    main(pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else None)

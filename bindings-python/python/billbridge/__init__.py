@@ -32,6 +32,7 @@ from billbridge._native import (
     Organisation,
     Patient,
     PayerRef,
+    Payment,
     Practitioner,
     RecordedRequest,
     Service,
@@ -53,6 +54,8 @@ from billbridge._native import (
     select_invoiceable,
     sign_payload,
     verify,
+    write_csv,
+    write_payments_csv,
 )
 
 __all__ = [
@@ -82,6 +85,7 @@ __all__ = [
     "Organisation",
     "Patient",
     "PayerRef",
+    "Payment",
     "Practitioner",
     "RecordedRequest",
     "Service",
@@ -103,4 +107,6 @@ __all__ = [
     "select_invoiceable",
     "sign_payload",
     "verify",
+    "write_csv",
+    "write_payments_csv",
 ]

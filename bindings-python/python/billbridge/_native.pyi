@@ -2,8 +2,8 @@
 
 import datetime
 import os
-from collections.abc import Awaitable, Iterable, Mapping
-from typing import Any, Optional, Union, final
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from typing import IO, Any, Optional, Union, final
 
 __version__: str
 
@@ -630,6 +630,30 @@ class ServiceInvoiceOutcome:
     @property
     def error(self) -> Optional[BillbridgeError]: ...
 
+@final
+class Payment:
+    @property
+    def host_invoice_id(self) -> str: ...
+    @property
+    def invoice_number(self) -> Optional[str]: ...
+    @property
+    def payer(self) -> PayerRef: ...
+    @property
+    def patient_id(self) -> Optional[str]: ...
+    @property
+    def amount(self) -> Money: ...
+    @property
+    def date(self) -> datetime.date: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def reference(self) -> Optional[str]: ...
+
+_Destination = Union[str, os.PathLike[str], IO[str], IO[bytes]]
+
+def write_csv(records: Iterable[InvoiceRecord], columns: Sequence[str], destination: _Destination) -> int: ...
+def write_payments_csv(payments: Iterable[Payment], columns: Sequence[str], destination: _Destination) -> int: ...
+
 _Stripe = Union[MockStripe, HttpTransport]
 _Store = Union[MemoryStore, SqliteStore]
 
@@ -685,6 +709,19 @@ class Billbridge:
     def handle_webhook(self, payload: _Body, signature_header: Optional[str]) -> WebhookOutcome: ...
     def resync_invoice(self, host_invoice_id: str) -> InvoiceRecord: ...
     def resync_changed_since(self, since: int) -> list[InvoiceRecord]: ...
+    def invoices(
+        self,
+        *,
+        status: Optional[str] = None,
+        payer: Optional[_PayerLike] = None,
+        patient_id: Optional[str] = None,
+        customer_id: Optional[str] = None,
+        created: Optional[tuple[datetime.date, datetime.date]] = None,
+        due: Optional[tuple[datetime.date, datetime.date]] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> list[InvoiceRecord]: ...
+    def outstanding(self) -> list[InvoiceRecord]: ...
+    def payments_received(self, first: datetime.date, last: datetime.date) -> list[Payment]: ...
     def raise_for_services(
         self,
         services: Iterable[Service],
@@ -747,6 +784,19 @@ class AsyncBillbridge:
     def handle_webhook(self, payload: _Body, signature_header: Optional[str]) -> Awaitable[WebhookOutcome]: ...
     def resync_invoice(self, host_invoice_id: str) -> Awaitable[InvoiceRecord]: ...
     def resync_changed_since(self, since: int) -> Awaitable[list[InvoiceRecord]]: ...
+    def invoices(
+        self,
+        *,
+        status: Optional[str] = None,
+        payer: Optional[_PayerLike] = None,
+        patient_id: Optional[str] = None,
+        customer_id: Optional[str] = None,
+        created: Optional[tuple[datetime.date, datetime.date]] = None,
+        due: Optional[tuple[datetime.date, datetime.date]] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Awaitable[list[InvoiceRecord]]: ...
+    def outstanding(self) -> Awaitable[list[InvoiceRecord]]: ...
+    def payments_received(self, first: datetime.date, last: datetime.date) -> Awaitable[list[Payment]]: ...
     def raise_for_services(
         self,
         services: Iterable[Service],
