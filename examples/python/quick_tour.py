@@ -30,6 +30,10 @@ draft = billbridge.InvoiceDraft(
 preview = bridge.preview(draft)
 assert preview.amount_due == kit
 
+# Raise it: created with all its lines, finalized and sent, exactly once.
+invoice = bridge.raise_invoice(draft, patient=john, mode="finalize_and_send")
+assert (invoice.status, invoice.amount_due) == ("open", kit)
+
 # Webhooks: verify the raw body against the Stripe-Signature header, then read typed fields.
 delivery = stripe.take_webhooks()[0]
 event = billbridge.construct_event(delivery.body, delivery.signature_header, stripe.webhook_secret)
