@@ -12,12 +12,12 @@ use crate::domain::metadata::MetadataError;
 use crate::domain::money::MoneyError;
 use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
+use crate::report::ReportError;
 use crate::stripe::error::StripeError;
 use crate::stripe::webhook::WebhookError;
 use crate::sync::error::SyncError;
-use crate::sync::store::StoreError;
-use crate::report::ReportError;
 use crate::sync::offline::OfflineError;
+use crate::sync::store::StoreError;
 
 /// The coarse kind of an error: what a caller can act on differently.
 ///
