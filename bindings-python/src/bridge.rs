@@ -18,9 +18,9 @@ use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::TransportErrorKind;
 use billbridge::sync::store::{MemoryStore, PartyKind, SqliteStore, SyncStore};
 use billbridge::sync::{
-    BalanceAdjustment, CustomerRecord, IdempotencySecret, InvoicePreview, InvoiceRecord,
-    PaidOutside, PaymentMethod, Raise, ServiceBilling, ServiceInvoiceOutcome, WebhookDisposition,
-    WebhookOutcome,
+    BalanceAdjustment, BulkItem, BulkOptions, BulkProgress, CustomerRecord, IdempotencySecret,
+    InvoicePreview, InvoiceRecord, InvoiceRequest, PaidOutside, PaymentMethod, ProgressCallback,
+    Raise, ServiceBilling, ServiceInvoiceOutcome, WebhookDisposition, WebhookOutcome,
 };
 use billbridge::{Billbridge, Error};
 use pyo3::IntoPyObjectExt;
@@ -774,6 +774,145 @@ impl From<ServiceInvoiceOutcome> for PyServiceInvoiceOutcome {
     }
 }
 
+/// What one item of a bulk call produced.
+enum BulkValue {
+    Customer(CustomerRecord),
+    Invoice(InvoiceRecord),
+}
+
+/// One item of a bulk call: its position in the input and its record or error.
+#[pyclass(name = "BulkResult", module = "billbridge", frozen)]
+pub struct PyBulkResult {
+    index: usize,
+    value: Option<BulkValue>,
+    error: Option<BindingError>,
+}
+
+impl PyBulkResult {
+    fn new<T>(item: BulkItem<T>, wrap: fn(T) -> BulkValue) -> Self {
+        match item.result {
+            Ok(value) => PyBulkResult {
+                index: item.index,
+                value: Some(wrap(value)),
+                error: None,
+            },
+            Err(error) => PyBulkResult {
+                index: item.index,
+                value: None,
+                error: Some(BindingError::Core(error)),
+            },
+        }
+    }
+}
+
+#[pymethods]
+impl PyBulkResult {
+    /// The item's position in the input.
+    #[getter]
+    fn index(&self) -> usize {
+        self.index
+    }
+
+    /// True when the item succeeded.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The `CustomerRecord` or `InvoiceRecord`, when it succeeded.
+    #[getter]
+    fn value(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(match &self.value {
+            Some(BulkValue::Customer(record)) => Some(
+                PyCustomerRecord(record.clone())
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind(),
+            ),
+            Some(BulkValue::Invoice(record)) => Some(
+                PyInvoiceRecord(record.clone())
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind(),
+            ),
+            None => None,
+        })
+    }
+
+    /// The exception the item would have raised, when it failed.
+    #[getter]
+    fn error(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.error
+            .as_ref()
+            .map(|error| exception_instance(py, error))
+            .transpose()
+    }
+
+    fn __repr__(&self) -> String {
+        let outcome = match &self.error {
+            Some(error) => error.code().to_owned(),
+            None => "ok".to_owned(),
+        };
+        format!("BulkResult(index={}, outcome='{outcome}')", self.index)
+    }
+}
+
+/// Bulk options from keyword arguments; `progress(done, failed, total)` is called
+/// with the GIL taken, and an exception it raises is reported, not propagated.
+fn bulk_options(
+    concurrency: usize,
+    requests_per_second: Option<u32>,
+    progress: Option<Py<PyAny>>,
+) -> BulkOptions {
+    let progress: Option<ProgressCallback> = progress.map(|callback| {
+        let callback: ProgressCallback = Arc::new(move |step: BulkProgress| {
+            Python::attach(|py| {
+                if let Err(error) = callback.call1(py, (step.done, step.failed, step.total)) {
+                    error.write_unraisable(py, Some(callback.bind(py)));
+                }
+            });
+        });
+        callback
+    });
+    BulkOptions {
+        concurrency,
+        requests_per_second,
+        progress,
+    }
+}
+
+fn invoice_requests(items: &Bound<'_, PyAny>) -> PyResult<Vec<InvoiceRequest>> {
+    let mut requests = Vec::new();
+    for item in items.try_iter()? {
+        let item = item?;
+        let (draft, patient) = if let Ok(draft) = item.cast::<PyInvoiceDraft>() {
+            (draft.borrow().0.clone(), None)
+        } else {
+            let (draft, patient): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
+                item.extract().map_err(|_| {
+                    PyTypeError::new_err(
+                        "items must be InvoiceDraft or (InvoiceDraft, Patient) pairs",
+                    )
+                })?;
+            let draft = draft
+                .cast::<PyInvoiceDraft>()
+                .map_err(|_| PyTypeError::new_err("expected an InvoiceDraft"))?
+                .borrow()
+                .0
+                .clone();
+            let patient = patient
+                .cast::<PyPatient>()
+                .map_err(|_| PyTypeError::new_err("expected a Patient"))?
+                .get()
+                .0
+                .clone();
+            (draft, Some(patient))
+        };
+        requests.push(InvoiceRequest { draft, patient });
+    }
+    Ok(requests)
+}
+
 fn raise_mode(mode: &str) -> PyResult<Raise> {
     match mode {
         "draft" => Ok(Raise::Draft),
@@ -1323,6 +1462,64 @@ macro_rules! bridge_methods {
                 )
             }
 
+            /// Upserts every party with at most `concurrency` requests in flight, paced
+            /// under `requests_per_second`; one failure does not stop the rest.
+            #[pyo3(signature = (parties, *, concurrency=8, requests_per_second=None, progress=None))]
+            fn upsert_customers<'py>(
+                &self,
+                py: Python<'py>,
+                parties: &Bound<'py, PyAny>,
+                concurrency: usize,
+                requests_per_second: Option<u32>,
+                progress: Option<Py<PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let mut list = Vec::new();
+                for party in parties.try_iter()? {
+                    list.push(party_from_py(&party?)?);
+                }
+                let options = bulk_options(concurrency, requests_per_second, progress);
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.upsert_customers(&list, &options).await) },
+                    |items| {
+                        items
+                            .into_iter()
+                            .map(|item| PyBulkResult::new(item, BulkValue::Customer))
+                            .collect::<Vec<_>>()
+                    },
+                )
+            }
+
+            /// Raises every draft (or `(draft, patient)` pair) to `mode`, bounded and
+            /// paced like `upsert_customers`.
+            #[pyo3(signature = (drafts, *, mode="draft", concurrency=8, requests_per_second=None, progress=None))]
+            #[allow(clippy::too_many_arguments)] // the bulk options are keyword arguments
+            fn raise_invoices<'py>(
+                &self,
+                py: Python<'py>,
+                drafts: &Bound<'py, PyAny>,
+                mode: &str,
+                concurrency: usize,
+                requests_per_second: Option<u32>,
+                progress: Option<Py<PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let requests = invoice_requests(drafts)?;
+                let mode = raise_mode(mode)?;
+                let options = bulk_options(concurrency, requests_per_second, progress);
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move { core(bridge.raise_invoices(&requests, mode, &options).await) },
+                    |items| {
+                        items
+                            .into_iter()
+                            .map(|item| PyBulkResult::new(item, BulkValue::Invoice))
+                            .collect::<Vec<_>>()
+                    },
+                )
+            }
+
             /// One invoice per payer for the invoiceable services; each outcome holds
             /// the services stamped with `invoiced_on` or the error of that invoice.
             #[pyo3(signature = (services, rates, *, invoiced_on, patients=None, mode="finalize_and_send"))]
@@ -1389,6 +1586,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyInvoiceRecord>()?;
     module.add_class::<PyWebhookOutcome>()?;
     module.add_class::<PyServiceInvoiceOutcome>()?;
+    module.add_class::<PyBulkResult>()?;
     module.add_class::<PyBillbridge>()?;
     module.add_class::<PyAsyncBillbridge>()?;
     Ok(())

@@ -281,3 +281,33 @@ def test_async_raise_and_resync(mock: billbridge.MockStripe, john: billbridge.Pa
     raised, resynced = asyncio.run(flow())
     assert raised.status == "open"
     assert resynced.stripe_invoice_id == raised.stripe_invoice_id
+
+
+def test_bulk_upserts_report_each_party_and_progress(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe
+) -> None:
+    parties: list[billbridge.Patient | billbridge.Organisation] = [
+        billbridge.Patient(f"P-{index}", "Patient", f"Number {index}") for index in range(6)
+    ]
+    parties.append(billbridge.Organisation("ORG-1", "Northwind Insurance Ltd"))
+    steps: list[tuple[int, int, int]] = []
+    results = bridge.upsert_customers(parties, concurrency=3, progress=lambda done, failed, total: steps.append((done, failed, total)))
+    assert [result.index for result in results] == list(range(7))
+    assert all(result.ok for result in results)
+    assert {result.value.host_party_id for result in results if isinstance(result.value, billbridge.CustomerRecord)} == {
+        party.id for party in parties
+    }
+    assert steps and steps[-1] == (7, 0, 7)
+
+
+def test_one_bulk_failure_does_not_stop_the_rest(
+    bridge: billbridge.Billbridge, mock: billbridge.MockStripe, john: billbridge.Patient
+) -> None:
+    bridge.upsert_customer(john)
+    good = follow_up_draft(john, "INV-1")
+    unknown = follow_up_draft(billbridge.Patient("P-404", "No", "Customer"), "INV-2")
+    results = bridge.raise_invoices([good, (unknown, billbridge.Patient("P-404", "No", "Customer"))], mode="finalize")
+    assert results[0].ok and isinstance(results[0].value, billbridge.InvoiceRecord)
+    assert not results[1].ok and results[1].value is None
+    assert isinstance(results[1].error, billbridge.InvalidStateError)
+    assert results[1].error.code == "customer_not_synced"

@@ -3,7 +3,7 @@
 import datetime
 import os
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from typing import IO, Any, Optional, Union, final
+from typing import IO, Any, Callable, Optional, Union, final
 
 __version__: str
 
@@ -649,6 +649,20 @@ class Payment:
     @property
     def reference(self) -> Optional[str]: ...
 
+@final
+class BulkResult:
+    @property
+    def index(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def value(self) -> Union[CustomerRecord, InvoiceRecord, None]: ...
+    @property
+    def error(self) -> Optional[BillbridgeError]: ...
+
+_Progress = Callable[[int, int, int], object]
+_DraftItem = Union[InvoiceDraft, tuple[InvoiceDraft, Patient]]
+
 _Destination = Union[str, os.PathLike[str], IO[str], IO[bytes]]
 
 def write_csv(records: Iterable[InvoiceRecord], columns: Sequence[str], destination: _Destination) -> int: ...
@@ -731,6 +745,23 @@ class Billbridge:
         patients: Optional[Iterable[Patient]] = None,
         mode: str = "finalize_and_send",
     ) -> list[ServiceInvoiceOutcome]: ...
+    def upsert_customers(
+        self,
+        parties: Iterable[Union[Patient, Organisation]],
+        *,
+        concurrency: int = 8,
+        requests_per_second: Optional[int] = None,
+        progress: Optional[_Progress] = None,
+    ) -> list[BulkResult]: ...
+    def raise_invoices(
+        self,
+        drafts: Iterable[_DraftItem],
+        *,
+        mode: str = "draft",
+        concurrency: int = 8,
+        requests_per_second: Optional[int] = None,
+        progress: Optional[_Progress] = None,
+    ) -> list[BulkResult]: ...
 
 @final
 class AsyncBillbridge:
@@ -806,5 +837,22 @@ class AsyncBillbridge:
         patients: Optional[Iterable[Patient]] = None,
         mode: str = "finalize_and_send",
     ) -> Awaitable[list[ServiceInvoiceOutcome]]: ...
+    def upsert_customers(
+        self,
+        parties: Iterable[Union[Patient, Organisation]],
+        *,
+        concurrency: int = 8,
+        requests_per_second: Optional[int] = None,
+        progress: Optional[_Progress] = None,
+    ) -> Awaitable[list[BulkResult]]: ...
+    def raise_invoices(
+        self,
+        drafts: Iterable[_DraftItem],
+        *,
+        mode: str = "draft",
+        concurrency: int = 8,
+        requests_per_second: Optional[int] = None,
+        progress: Optional[_Progress] = None,
+    ) -> Awaitable[list[BulkResult]]: ...
 
 def _panic_for_tests(message: str) -> None: ...
