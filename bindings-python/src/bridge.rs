@@ -777,7 +777,7 @@ impl From<ServiceInvoiceOutcome> for PyServiceInvoiceOutcome {
 /// What one item of a bulk call produced.
 enum BulkValue {
     Customer(CustomerRecord),
-    Invoice(InvoiceRecord),
+    Invoice(Box<InvoiceRecord>),
 }
 
 /// One item of a bulk call: its position in the input and its record or error.
@@ -830,7 +830,7 @@ impl PyBulkResult {
                     .unbind(),
             ),
             Some(BulkValue::Invoice(record)) => Some(
-                PyInvoiceRecord(record.clone())
+                PyInvoiceRecord(record.as_ref().clone())
                     .into_pyobject(py)?
                     .into_any()
                     .unbind(),
@@ -1514,7 +1514,7 @@ macro_rules! bridge_methods {
                     |items| {
                         items
                             .into_iter()
-                            .map(|item| PyBulkResult::new(item, BulkValue::Invoice))
+                            .map(|item| PyBulkResult::new(item, |record| BulkValue::Invoice(Box::new(record))))
                             .collect::<Vec<_>>()
                     },
                 )
