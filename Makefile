@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help quickstart test test-rust test-python lint fmt ci
+.PHONY: help quickstart test test-rust test-python python-binding lint fmt ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,16 +19,24 @@ test: test-rust test-python ## Run every test of the repository (installs what i
 test-rust: ## Rust unit, integration and doc tests
 	cargo test --workspace --all-features
 
-$(VENV)/.installed: tests/python/requirements.txt
+PYTHON_REQUIREMENTS := tests/python/requirements.txt bindings-python/requirements-dev.txt
+
+$(VENV)/.installed: $(PYTHON_REQUIREMENTS)
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r tests/python/requirements.txt
+	$(PYTHON) -m pip install --quiet $(addprefix -r ,$(PYTHON_REQUIREMENTS))
 	touch $@
 
-test-python: $(VENV)/.installed ## Python tests (official stripe-python SDK against the mock's HTTP front)
+python-binding: $(VENV)/.installed ## Build the Python binding into .venv (debug build, incremental)
+	VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(VENV))/bin:$$PATH" \
+		maturin develop --quiet --manifest-path bindings-python/Cargo.toml
+
+test-python: python-binding ## Python tests: the binding (pytest, stubtest, mypy --strict examples) and stripe-python against the mock
 	cargo build --quiet --example mock_server
 	BILLBRIDGE_MOCK_SERVER="$$(cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/examples/mock_server" \
-		$(PYTHON) -m pytest -q tests/python
+		$(PYTHON) -m pytest -q tests/python bindings-python/tests
+	$(PYTHON) -m mypy.stubtest billbridge --allowlist bindings-python/stubtest-allowlist.txt
+	$(PYTHON) -m mypy --strict examples/python/
 
 lint: ## Formatting and clippy, as CI checks them
 	cargo fmt --all -- --check
