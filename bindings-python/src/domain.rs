@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use billbridge::domain::balance::{self, BalanceApplication, FinalizationOutcome};
 use billbridge::domain::catalogue::{
-    BillingRate, BillingRates, CatalogueItem, CatalogueKey, RateId, RatePayer, Service, ServiceId,
+    self, BillingRate, BillingRates, CatalogueItem, CatalogueKey, RateId, RatePayer, Service,
+    ServiceId,
 };
 use billbridge::domain::invoice::{
     AppointmentContext, AppointmentId, InvoiceDraft, InvoiceId, InvoiceLine, LineSource, Location,
@@ -1205,7 +1206,8 @@ fn apply_balance(
 }
 
 /// Groups what is invoiceable per payer: services under an invoiced rate, not yet
-/// invoiced, billed to `payer_for(service)` or else the patient. Returns
+/// invoiced, billed as the core's `payer_for_service` decides (an insurance rate to the
+/// patient's default payer from `default_payers`, else the patient). Returns
 /// `(payer, service ids, lines)` tuples.
 #[pyfunction]
 #[pyo3(signature = (services, rates, *, default_payers=None))]
@@ -1228,18 +1230,14 @@ fn select_invoiceable<'py>(
     let mut payers = BTreeMap::new();
     for (patient, organisation) in &default_payers {
         payers.insert(
-            patient.clone(),
+            PatientId::new(patient.as_str()).map_err(raise)?,
             OrganisationId::new(organisation.as_str()).map_err(raise)?,
         );
     }
-    let groups =
-        billbridge::domain::catalogue::select_invoiceable(&list, &rates, |service, _rate| {
-            match payers.get(service.patient.as_str()) {
-                Some(organisation) => PayerRef::Organisation(organisation.clone()),
-                None => PayerRef::Patient(service.patient.clone()),
-            }
-        })
-        .map_err(raise)?;
+    let groups = catalogue::select_invoiceable(&list, &rates, |service, rate| {
+        catalogue::payer_for_service(service, rate, &payers)
+    })
+    .map_err(raise)?;
     let result = PyList::empty(py);
     for group in groups {
         let ids: Vec<String> = group

@@ -69,17 +69,12 @@ pub struct StripeDetails {
 
 /// Any error the binding turns into a Python exception.
 ///
-/// The core's top-level [`billbridge::Error`] is the normal case; the two
-/// construction-time errors that are not variants of it (an unusable API key, an HTTP
-/// transport that cannot be built) come in with their own codes.
+/// The core's top-level [`billbridge::Error`] carries every billbridge error, with its
+/// code and category; the binding adds only its own failures.
 #[derive(Debug)]
 pub enum BindingError {
     /// An error of the core's top-level type.
     Core(billbridge::Error),
-    /// A Stripe API key that cannot be used.
-    Key(KeyError),
-    /// An HTTP transport that cannot be built.
-    Http(HttpTransportError),
     /// The binding itself failed (the runtime could not start, a task panicked).
     Internal {
         /// Stable machine code.
@@ -94,23 +89,14 @@ impl BindingError {
     pub fn code(&self) -> &'static str {
         match self {
             BindingError::Core(error) => error.code(),
-            BindingError::Key(error) => error.code(),
-            BindingError::Http(error) => error.code(),
             BindingError::Internal { code, .. } => code,
         }
     }
 
     /// The category that picks the exception class.
-    // Key and transport-setup errors have no category in the core yet (they are not
-    // variants of `billbridge::Error`); this is their only mapping until they are.
     pub fn category(&self) -> ErrorCategory {
         match self {
             BindingError::Core(error) => error.category(),
-            BindingError::Key(_) => ErrorCategory::Validation,
-            BindingError::Http(HttpTransportError::InvalidBaseUrl { .. }) => {
-                ErrorCategory::Validation
-            }
-            BindingError::Http(_) => ErrorCategory::Transport,
             BindingError::Internal { .. } => ErrorCategory::Internal,
         }
     }
@@ -118,8 +104,6 @@ impl BindingError {
     fn message(&self) -> String {
         match self {
             BindingError::Core(error) => error.to_string(),
-            BindingError::Key(error) => error.to_string(),
-            BindingError::Http(error) => error.to_string(),
             BindingError::Internal { message, .. } => message.clone(),
         }
     }
@@ -188,13 +172,13 @@ impl From<billbridge::Error> for BindingError {
 
 impl From<KeyError> for BindingError {
     fn from(error: KeyError) -> Self {
-        BindingError::Key(error)
+        BindingError::Core(error.into())
     }
 }
 
 impl From<HttpTransportError> for BindingError {
     fn from(error: HttpTransportError) -> Self {
-        BindingError::Http(error)
+        BindingError::Core(error.into())
     }
 }
 

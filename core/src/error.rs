@@ -14,6 +14,9 @@ use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
 use crate::report::ReportError;
 use crate::stripe::error::StripeError;
+#[cfg(feature = "http")]
+use crate::stripe::http::HttpTransportError;
+use crate::stripe::key::KeyError;
 use crate::stripe::webhook::WebhookError;
 use crate::sync::error::SyncError;
 use crate::sync::offline::OfflineError;
@@ -96,6 +99,13 @@ pub enum Error {
     /// refused before sending.
     #[error(transparent)]
     Stripe(#[from] StripeError),
+    /// A Stripe API key that cannot be used (publishable, malformed, unknown mode).
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The HTTP transport could not be set up (bad base URL, TLS initialisation).
+    #[cfg(feature = "http")]
+    #[error(transparent)]
+    HttpTransport(#[from] HttpTransportError),
     /// A webhook delivery that did not verify or parse.
     #[error(transparent)]
     Webhook(#[from] WebhookError),
@@ -126,6 +136,9 @@ impl Error {
             Error::Ledger(inner) => inner.code(),
             Error::Metadata(inner) => inner.code(),
             Error::Stripe(inner) => inner.code(),
+            Error::Key(inner) => inner.code(),
+            #[cfg(feature = "http")]
+            Error::HttpTransport(inner) => inner.code(),
             Error::Webhook(inner) => inner.code(),
             Error::Store(inner) => inner.code(),
             Error::Sync(inner) => inner.code(),
@@ -146,6 +159,13 @@ impl Error {
             Error::Ledger(inner) => inner.category(),
             Error::Metadata(inner) => inner.category(),
             Error::Stripe(inner) => stripe_category(inner),
+            Error::Key(_) => ErrorCategory::Validation,
+            #[cfg(feature = "http")]
+            Error::HttpTransport(HttpTransportError::InvalidBaseUrl { .. }) => {
+                ErrorCategory::Validation
+            }
+            #[cfg(feature = "http")]
+            Error::HttpTransport(HttpTransportError::Client(_)) => ErrorCategory::Transport,
             Error::Webhook(inner) => webhook_category(inner),
             Error::Store(_) => ErrorCategory::Store,
             Error::Sync(inner) => inner.category(),
@@ -181,3 +201,31 @@ fn webhook_category(error: &WebhookError) -> ErrorCategory {
 
 /// Shorthand for results carrying the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stripe::key::ApiKey;
+
+    #[test]
+    fn a_publishable_key_is_a_validation_error_with_its_own_code() {
+        let error = Error::from(ApiKey::parse("pk_test_abc123").unwrap_err());
+        assert_eq!(error.code(), "publishable_key");
+        assert_eq!(error.category(), ErrorCategory::Validation);
+        assert!(!error.to_string().contains("abc123"));
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn an_unusable_base_url_is_a_validation_error() {
+        let key = ApiKey::parse("sk_test_abc123").unwrap();
+        let error = crate::stripe::http::HttpTransport::builder(key)
+            .base_url("ftp://example.invalid")
+            .build()
+            .map(|_| ())
+            .map_err(Error::from)
+            .unwrap_err();
+        assert_eq!(error.code(), "invalid_base_url");
+        assert_eq!(error.category(), ErrorCategory::Validation);
+    }
+}

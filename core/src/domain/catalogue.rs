@@ -12,7 +12,7 @@ use thiserror::Error;
 use super::date::Date;
 use super::invoice::{InvoiceDraft, InvoiceLine};
 use super::money::{Money, MoneyError};
-use super::party::{PartyError, PatientId, PayerRef, host_id};
+use super::party::{OrganisationId, PartyError, PatientId, PayerRef, host_id};
 use crate::error::ErrorCategory;
 
 host_id!(
@@ -542,6 +542,20 @@ impl InvoiceGroup {
     }
 }
 
+/// Who is billed for `service` under `rate`, the rule billbridge applies everywhere: a
+/// client rate bills the patient; an insurance rate bills the patient's default payer
+/// (their insurer) when `default_payers` names one, and the patient otherwise.
+pub fn payer_for_service(
+    service: &Service,
+    rate: &BillingRate,
+    default_payers: &BTreeMap<PatientId, OrganisationId>,
+) -> PayerRef {
+    match (rate.payer, default_payers.get(&service.patient)) {
+        (RatePayer::Insurance, Some(organisation)) => PayerRef::Organisation(organisation.clone()),
+        _ => PayerRef::Patient(service.patient.clone()),
+    }
+}
+
 /// Selects what is invoiceable — services under an invoiced rate, not yet invoiced — and
 /// groups it per payer (ordered by payer) into invoice lines. `payer_for` says who pays a
 /// service (typically the patient, or the patient's default payer).
@@ -718,6 +732,23 @@ mod tests {
             serde_json::to_string(&catalogue.items()[0]).unwrap()
         );
         assert!(serde_json::from_str::<Catalogue>(&doubled).is_err());
+    }
+
+    #[test]
+    fn an_insurance_rate_bills_the_default_payer_and_a_client_rate_the_patient() {
+        let rates = practice_rates();
+        let northwind = OrganisationId::new("ORG-1").unwrap();
+        let default_payers = BTreeMap::from([(patient("P-1002"), northwind.clone())]);
+        let insured = service("S-1", "P-1002", "RATE-GEN", 7500);
+        let self_pay = service("S-2", "P-1002", "RATE-GEN-SELF", 4000);
+        let no_insurer = service("S-3", "P-1004", "RATE-GEN", 7500);
+        let payer = |service: &Service| {
+            let rate = rates.get(&service.rate).unwrap();
+            payer_for_service(service, rate, &default_payers)
+        };
+        assert_eq!(payer(&insured), PayerRef::Organisation(northwind));
+        assert_eq!(payer(&self_pay), PayerRef::Patient(patient("P-1002")));
+        assert_eq!(payer(&no_insurer), PayerRef::Patient(patient("P-1004")));
     }
 
     #[test]

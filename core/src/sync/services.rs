@@ -4,11 +4,11 @@
 //! client is billed the remainder), and hand back the services stamped with the
 //! invoiced date.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::bridge::{Billbridge, payer_subject};
 use super::records::{InvoiceRecord, Raise};
-use crate::domain::catalogue::{BillingRates, RatePayer, Service, select_invoiceable};
+use crate::domain::catalogue::{BillingRates, Service, payer_for_service, select_invoiceable};
 use crate::domain::date::Date;
 use crate::domain::invoice::InvoiceId;
 use crate::domain::party::{OrganisationId, Patient, PatientId, PayerRef};
@@ -61,19 +61,17 @@ impl Billbridge {
         patients: &[Patient],
         billing: &ServiceBilling,
     ) -> Result<Vec<ServiceInvoiceOutcome>, Error> {
-        let mut default_payers: BTreeMap<PatientId, Option<OrganisationId>> = BTreeMap::new();
+        let mut default_payers: BTreeMap<PatientId, OrganisationId> = BTreeMap::new();
+        let mut looked_up: BTreeSet<&PatientId> = BTreeSet::new();
         for service in services {
-            if !default_payers.contains_key(&service.patient) {
-                let payer = self.default_payer(&service.patient).await?;
+            if looked_up.insert(&service.patient)
+                && let Some(payer) = self.default_payer(&service.patient).await?
+            {
                 default_payers.insert(service.patient.clone(), payer);
             }
         }
-        let groups = select_invoiceable(services, rates, |service, rate| match rate.payer {
-            RatePayer::Client => PayerRef::Patient(service.patient.clone()),
-            RatePayer::Insurance => match default_payers.get(&service.patient) {
-                Some(Some(organisation)) => PayerRef::Organisation(organisation.clone()),
-                _ => PayerRef::Patient(service.patient.clone()),
-            },
+        let groups = select_invoiceable(services, rates, |service, rate| {
+            payer_for_service(service, rate, &default_payers)
         })?;
         let mut outcomes = Vec::with_capacity(groups.len());
         for group in groups {
