@@ -86,5 +86,5 @@ fn invoice_paid_event() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         "request": { "id": null, "idempotency_key": null },
         "type": "invoice.paid"
     });
-    Ok(serde_json::to_vec_pretty(&event)?)
+    Ok(serde_json::to_vec(&event)?)
 }

@@ -16,8 +16,17 @@ fn locked_packages() -> BTreeSet<String> {
 #[test]
 fn no_openssl_or_native_tls_in_the_lock_file() {
     let packages = locked_packages();
-    assert!(packages.contains("rustls"), "the lock file should hold rustls");
-    for forbidden in ["openssl", "openssl-sys", "native-tls", "hyper-tls", "tokio-native-tls"] {
+    assert!(
+        packages.contains("rustls"),
+        "the lock file should hold rustls"
+    );
+    for forbidden in [
+        "openssl",
+        "openssl-sys",
+        "native-tls",
+        "hyper-tls",
+        "tokio-native-tls",
+    ] {
         assert!(
             !packages.contains(forbidden),
             "{forbidden} is in Cargo.lock: TLS must come from rustls alone"

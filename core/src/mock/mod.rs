@@ -652,7 +652,7 @@ impl MockStripe {
                 response(error.status, &error.body(request_id), request_id, &extra)
             }
         };
-        for event in &events {
+        for event in events {
             state.webhooks.push(event);
         }
         if let Some((account, key)) = key {

@@ -610,26 +610,34 @@ pub(crate) struct Event {
 
 impl Event {
     pub(crate) fn to_json(&self) -> Value {
+        self.clone().into_json()
+    }
+
+    /// The event as Stripe sends it, moving the snapshot instead of copying it (the
+    /// `json!` macro would serialise a second copy of the whole object tree).
+    pub(crate) fn into_json(self) -> Value {
         let mut data = Map::new();
-        data.insert("object".into(), self.object.clone());
-        if let Some(previous) = &self.previous_attributes {
-            data.insert("previous_attributes".into(), previous.clone());
+        data.insert("object".into(), self.object);
+        if let Some(previous) = self.previous_attributes {
+            data.insert("previous_attributes".into(), previous);
         }
-        let mut event = json!({
-            "id": self.id,
-            "object": "event",
-            "api_version": self.api_version,
-            "created": self.created,
-            "data": Value::Object(data),
-            "livemode": false,
-            "pending_webhooks": 1,
-            "request": {"id": self.request_id, "idempotency_key": self.idempotency_key},
-            "type": self.kind,
-        });
-        if let (Some(account), Value::Object(map)) = (&self.account, &mut event) {
-            map.insert("account".into(), json!(account));
+        let mut event = Map::new();
+        event.insert("id".into(), Value::String(self.id));
+        event.insert("object".into(), Value::String("event".into()));
+        event.insert("api_version".into(), Value::String(self.api_version));
+        event.insert("created".into(), Value::from(self.created));
+        event.insert("data".into(), Value::Object(data));
+        event.insert("livemode".into(), Value::Bool(false));
+        event.insert("pending_webhooks".into(), Value::from(1));
+        event.insert(
+            "request".into(),
+            json!({"id": self.request_id, "idempotency_key": self.idempotency_key}),
+        );
+        event.insert("type".into(), Value::String(self.kind));
+        if let Some(account) = self.account {
+            event.insert("account".into(), Value::String(account));
         }
-        event
+        Value::Object(event)
     }
 }
 
