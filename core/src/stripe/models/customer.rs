@@ -1,11 +1,17 @@
 //! The customer object: who an invoice is billed to, and their running balance.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{HasId, Metadata, null_as_default};
+use super::{HasId, MetadataMap, null_as_default};
+use crate::redact::redacted;
 
 /// A Stripe customer (`cus_…`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, amounts, times and metadata keys; name, email, phone, description
+/// and address show only whether they are set.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     /// `cus_…`.
     pub id: String,
@@ -33,8 +39,8 @@ pub struct Customer {
     #[serde(default)]
     pub currency: Option<String>,
     /// Key-value pairs set by billbridge; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Languages for emails and invoices, most preferred first.
     #[serde(default, deserialize_with = "null_as_default")]
     pub preferred_locales: Vec<String>,
@@ -52,6 +58,28 @@ pub struct Customer {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for Customer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Customer")
+            .field("id", &self.id)
+            .field("name", &redacted(&self.name))
+            .field("email", &redacted(&self.email))
+            .field("phone", &redacted(&self.phone))
+            .field("description", &redacted(&self.description))
+            .field("address", &redacted(&self.address))
+            .field("balance", &self.balance)
+            .field("currency", &self.currency)
+            .field("metadata", &self.metadata)
+            .field("preferred_locales", &self.preferred_locales)
+            .field("invoice_settings", &self.invoice_settings)
+            .field("invoice_prefix", &self.invoice_prefix)
+            .field("delinquent", &self.delinquent)
+            .field("created", &self.created)
+            .field("livemode", &self.livemode)
+            .finish()
+    }
 }
 
 impl HasId for Customer {

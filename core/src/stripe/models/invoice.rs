@@ -1,12 +1,15 @@
 //! The invoice object (post-basil shape: no `paid`, `charge` or `payment_intent`;
 //! "is it paid" is `status == paid`).
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApiError, Customer, Expandable, HasId, InvoiceLineItem, InvoiceStatus, List, Metadata,
+    ApiError, Customer, Expandable, HasId, InvoiceLineItem, InvoiceStatus, List, MetadataMap,
     null_as_default,
 };
+use crate::redact::{Redacted, redacted};
 
 string_enum! {
     /// How Stripe collects an invoice.
@@ -19,7 +22,11 @@ string_enum! {
 }
 
 /// A Stripe invoice (`in_…`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, statuses, amounts, times and metadata keys; the customer's frozen
+/// name and email, the free text shown to the payer and the links that open the invoice
+/// show only whether they are set.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     /// `in_…` (`upcoming_in_…` for previews).
     pub id: String,
@@ -77,8 +84,8 @@ pub struct Invoice {
     #[serde(default, deserialize_with = "null_as_default")]
     pub custom_fields: Vec<CustomField>,
     /// Key-value pairs set by billbridge; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// When the invoice moved through each status.
     #[serde(default, deserialize_with = "null_as_default")]
     pub status_transitions: StatusTransitions,
@@ -104,6 +111,44 @@ pub struct Invoice {
     pub livemode: bool,
 }
 
+impl fmt::Debug for Invoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invoice")
+            .field("id", &self.id)
+            .field("customer", &self.customer)
+            .field("currency", &self.currency)
+            .field("status", &self.status)
+            .field("collection_method", &self.collection_method)
+            .field("auto_advance", &self.auto_advance)
+            .field("subtotal", &self.subtotal)
+            .field("total", &self.total)
+            .field("amount_due", &self.amount_due)
+            .field("amount_paid", &self.amount_paid)
+            .field("amount_remaining", &self.amount_remaining)
+            .field("amount_overpaid", &self.amount_overpaid)
+            .field("starting_balance", &self.starting_balance)
+            .field("ending_balance", &self.ending_balance)
+            .field("number", &self.number)
+            // Whoever holds these links sees the invoice, payer name included.
+            .field("hosted_invoice_url", &redacted(&self.hosted_invoice_url))
+            .field("invoice_pdf", &redacted(&self.invoice_pdf))
+            .field("due_date", &self.due_date)
+            .field("description", &redacted(&self.description))
+            .field("footer", &redacted(&self.footer))
+            .field("custom_fields", &self.custom_fields)
+            .field("metadata", &self.metadata)
+            .field("status_transitions", &self.status_transitions)
+            .field("customer_name", &redacted(&self.customer_name))
+            .field("customer_email", &redacted(&self.customer_email))
+            .field("last_finalization_error", &self.last_finalization_error)
+            .field("lines", &self.lines)
+            .field("created", &self.created)
+            .field("effective_at", &self.effective_at)
+            .field("livemode", &self.livemode)
+            .finish()
+    }
+}
+
 impl HasId for Invoice {
     fn id(&self) -> &str {
         &self.id
@@ -127,11 +172,20 @@ pub struct StatusTransitions {
     pub voided_at: Option<i64>,
 }
 
-/// A label/value pair printed on an invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A label/value pair printed on an invoice. `Debug` shows the label only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomField {
     /// The label.
     pub name: String,
     /// The value.
     pub value: String,
+}
+
+impl fmt::Debug for CustomField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomField")
+            .field("name", &self.name)
+            .field("value", &Redacted)
+            .finish()
+    }
 }

@@ -1,8 +1,11 @@
 //! Invoice items (`ii_…`): pending or attached amounts that become invoice lines.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, Expandable, HasId, Invoice, Metadata, Period, Pricing, null_as_default};
+use super::{Customer, Expandable, HasId, Invoice, MetadataMap, Period, Pricing};
+use crate::redact::redacted;
 
 string_enum! {
     /// What an invoice item was generated from.
@@ -13,7 +16,10 @@ string_enum! {
 }
 
 /// An invoice item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the description only as set or not: the host writes it and it may
+/// name the patient or the care given.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceItem {
     /// `ii_…`.
     pub id: String,
@@ -34,8 +40,8 @@ pub struct InvoiceItem {
     #[serde(default = "one")]
     pub quantity: i64,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// The service period.
     #[serde(default)]
     pub period: Option<Period>,
@@ -57,6 +63,28 @@ pub struct InvoiceItem {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for InvoiceItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvoiceItem")
+            .field("id", &self.id)
+            .field("customer", &self.customer)
+            .field("invoice", &self.invoice)
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("description", &redacted(&self.description))
+            .field("quantity", &self.quantity)
+            .field("metadata", &self.metadata)
+            .field("period", &self.period)
+            .field("pricing", &self.pricing)
+            .field("parent", &self.parent)
+            .field("discountable", &self.discountable)
+            .field("proration", &self.proration)
+            .field("date", &self.date)
+            .field("livemode", &self.livemode)
+            .finish()
+    }
 }
 
 fn one() -> i64 {

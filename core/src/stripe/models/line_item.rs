@@ -1,9 +1,12 @@
 //! Invoice line items (`il_…`): post-basil lines carry `pricing` and `parent`
 //! instead of `price`, `plan` and `invoice_item`.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{HasId, Metadata, null_as_default};
+use super::{HasId, MetadataMap};
+use crate::redact::redacted;
 
 string_enum! {
     /// How a line (or invoice item) is priced.
@@ -24,7 +27,10 @@ string_enum! {
 }
 
 /// One line of an invoice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the description only as set or not: the host writes it and it may
+/// name the patient or the care given.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceLineItem {
     /// `il_…`.
     pub id: String,
@@ -42,8 +48,8 @@ pub struct InvoiceLineItem {
     #[serde(default)]
     pub quantity: Option<i64>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// The service period the line covers.
     #[serde(default)]
     pub period: Option<Period>,
@@ -59,6 +65,25 @@ pub struct InvoiceLineItem {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for InvoiceLineItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvoiceLineItem")
+            .field("id", &self.id)
+            .field("invoice", &self.invoice)
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("description", &redacted(&self.description))
+            .field("quantity", &self.quantity)
+            .field("metadata", &self.metadata)
+            .field("period", &self.period)
+            .field("pricing", &self.pricing)
+            .field("parent", &self.parent)
+            .field("discountable", &self.discountable)
+            .field("livemode", &self.livemode)
+            .finish()
+    }
 }
 
 impl HasId for InvoiceLineItem {

@@ -17,7 +17,6 @@
 //! `SqliteStore`; a host can implement [`SyncStore`] on its own database. Every
 //! implementation must pass the same contract (`tests/store_contract.rs`).
 
-use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -27,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
+use crate::redact::redacted;
 
 mod memory;
 #[cfg(feature = "sqlite")]
@@ -36,9 +36,9 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
-/// Metadata as billbridge keeps it: string keys to string values, ordered by key so that
-/// stored and serialised forms are deterministic.
-pub type MetadataMap = BTreeMap<String, String>;
+/// Metadata as billbridge keeps it: ordered by key so that stored and serialised forms
+/// are deterministic; `Debug` shows keys only.
+pub use crate::domain::metadata::MetadataMap;
 
 /// Which kind of host record a party id names. Host ids of patients and organisations may
 /// come from different tables and collide, so the kind is part of every party key.
@@ -842,27 +842,6 @@ impl<T: SyncStore + ?Sized> SyncStore for Arc<T> {
     }
 }
 
-/// Prints a metadata map's keys with every value hidden: metadata carries personal data
-/// (names, dates of birth, phone numbers) and must never reach a log.
-struct RedactedMetadata<'a>(&'a MetadataMap);
-
-impl fmt::Debug for RedactedMetadata<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "<redacted>")))
-            .finish()
-    }
-}
-
-/// Prints whether an optional link is present, hiding it: hosted invoice pages and PDF
-/// links open the invoice, payer name included, to whoever holds them.
-fn redacted_link(link: &Option<String>) -> &'static str {
-    match link {
-        Some(_) => "<redacted>",
-        None => "None",
-    }
-}
-
 impl fmt::Debug for CustomerLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CustomerLink")
@@ -870,7 +849,7 @@ impl fmt::Debug for CustomerLink {
             .field("party_kind", &self.party_kind)
             .field("host_party_id", &self.host_party_id)
             .field("stripe_customer_id", &self.stripe_customer_id)
-            .field("metadata_sent", &RedactedMetadata(&self.metadata_sent))
+            .field("metadata_sent", &self.metadata_sent)
             .finish()
     }
 }
@@ -892,14 +871,13 @@ impl fmt::Debug for InvoiceMirror {
             .field("amount_remaining", &self.amount_remaining)
             .field("starting_balance", &self.starting_balance)
             .field("ending_balance", &self.ending_balance)
-            .field(
-                "hosted_invoice_url",
-                &redacted_link(&self.hosted_invoice_url),
-            )
-            .field("invoice_pdf", &redacted_link(&self.invoice_pdf))
+            // Hosted invoice pages and PDF links open the invoice, payer name included,
+            // to whoever holds them.
+            .field("hosted_invoice_url", &redacted(&self.hosted_invoice_url))
+            .field("invoice_pdf", &redacted(&self.invoice_pdf))
             .field("due_date", &self.due_date)
             .field("created", &self.created)
-            .field("metadata", &RedactedMetadata(&self.metadata))
+            .field("metadata", &self.metadata)
             .field("paid_at", &self.paid_at)
             .field("paid_outside", &self.paid_outside)
             .field("stripe_updated_at", &self.stripe_updated_at)
@@ -919,7 +897,7 @@ impl fmt::Debug for MirrorQuery {
             .field("payer_host_id", &self.payer_host_id)
             .field("created_from", &self.created_from)
             .field("created_before", &self.created_before)
-            .field("metadata", &RedactedMetadata(&self.metadata))
+            .field("metadata", &self.metadata)
             .field("changed_since", &self.changed_since)
             .field("after", &self.after)
             .field("limit", &self.limit)
