@@ -17,7 +17,6 @@
 //! # Ok::<(), billbridge::Error>(())
 //! ```
 
-
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -770,3 +770,141 @@ pub(crate) fn previous_attributes(before: &Value, after: &Value) -> Option<Value
         Some(Value::Object(previous))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PERSONAL: &[&str] = &[
+        "John Deer",
+        "john@example.com",
+        "+447700900123",
+        "12 Harley Street",
+        "W1G 9PF",
+        "1971-03-02",
+        "Knee physiotherapy",
+        "NHS 485 777 3456",
+        "secret_link",
+    ];
+
+    fn metadata() -> MetadataMap {
+        MetadataMap::from([
+            ("patient_name", "John Deer"),
+            ("date_of_birth", "1971-03-02"),
+        ])
+    }
+
+    fn customer() -> Customer {
+        Customer {
+            id: "cus_Mock1".to_owned(),
+            created: 1_700_000_000,
+            name: Some("John Deer".to_owned()),
+            email: Some("john@example.com".to_owned()),
+            phone: Some("+447700900123".to_owned()),
+            description: None,
+            address: Some(Address {
+                line1: Some("12 Harley Street".to_owned()),
+                postal_code: Some("W1G 9PF".to_owned()),
+                ..Address::default()
+            }),
+            metadata: metadata(),
+            preferred_locales: vec!["en-GB".to_owned()],
+            default_payment_method: None,
+            invoice_footer: None,
+            balance: -2500,
+            currency: Some("gbp".to_owned()),
+            invoice_prefix: "ABCD1234".to_owned(),
+            next_invoice_sequence: 1,
+            deleted: false,
+        }
+    }
+
+    fn assert_nothing_personal(shown: &str) {
+        for value in PERSONAL {
+            assert!(!shown.contains(value), "`{value}` printed in: {shown}");
+        }
+    }
+
+    #[test]
+    fn customer_invoice_and_item_print_ids_and_amounts_but_no_personal_value() {
+        let customer = customer();
+        let shown = format!("{customer:?}");
+        assert_nothing_personal(&shown);
+        assert!(
+            shown.contains("cus_Mock1") && shown.contains("-2500"),
+            "{shown}"
+        );
+        assert!(shown.contains("date_of_birth"), "{shown}");
+        assert!(shown.contains("description: None"), "{shown}");
+
+        let item = InvoiceItem {
+            id: "ii_Mock1".to_owned(),
+            line_id: "il_Mock1".to_owned(),
+            created: 1_700_000_000,
+            customer: customer.id.clone(),
+            invoice: Some("in_Mock1".to_owned()),
+            currency: "gbp".to_owned(),
+            amount: 6500,
+            unit_amount: Some(6500),
+            quantity: 1,
+            description: Some("Knee physiotherapy".to_owned()),
+            metadata: metadata(),
+            period_start: 1_700_000_000,
+            period_end: 1_700_000_000,
+            price: None,
+            product: None,
+            discountable: true,
+        };
+        let shown = format!("{item:?}");
+        assert_nothing_personal(&shown);
+        assert!(
+            shown.contains("ii_Mock1") && shown.contains("6500"),
+            "{shown}"
+        );
+
+        let invoice = Invoice {
+            id: "in_Mock1".to_owned(),
+            created: 1_700_000_000,
+            customer: customer.id.clone(),
+            currency: "gbp".to_owned(),
+            collection_method: "send_invoice".to_owned(),
+            days_until_due: Some(30),
+            due_date: None,
+            auto_advance: false,
+            description: Some("Knee physiotherapy".to_owned()),
+            footer: None,
+            custom_fields: vec![("NHS number".to_owned(), "NHS 485 777 3456".to_owned())],
+            metadata: metadata(),
+            status: InvoiceStatus::Open,
+            number: Some("ABCD1234-0001".to_owned()),
+            hosted_invoice_url: Some("https://invoice.stripe.com/i/secret_link".to_owned()),
+            invoice_pdf: None,
+            frozen_customer: Some(CustomerSnapshot::of(Some(&customer))),
+            items: vec![item.id.clone()],
+            finalized: None,
+            amount_paid: 0,
+            finalized_at: Some(1_700_000_100),
+            paid_at: None,
+            voided_at: None,
+            marked_uncollectible_at: None,
+            attempt_count: 0,
+            attempted: false,
+            default_payment_method: None,
+            statement_descriptor: None,
+        };
+        let shown = format!("{invoice:?}");
+        assert_nothing_personal(&shown);
+        for expected in [
+            "in_Mock1",
+            "cus_Mock1",
+            "ii_Mock1",
+            "ABCD1234-0001",
+            "NHS number",
+        ] {
+            assert!(
+                shown.contains(expected),
+                "`{expected}` missing from: {shown}"
+            );
+        }
+    }
+}

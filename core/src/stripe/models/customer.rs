@@ -62,22 +62,40 @@ pub struct Customer {
 
 impl fmt::Debug for Customer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let Customer {
+            id,
+            name,
+            email,
+            phone,
+            description,
+            address,
+            balance,
+            currency,
+            metadata,
+            preferred_locales,
+            invoice_settings,
+            invoice_prefix,
+            delinquent,
+            created,
+            livemode,
+        } = self;
         f.debug_struct("Customer")
-            .field("id", &self.id)
-            .field("name", &redacted(&self.name))
-            .field("email", &redacted(&self.email))
-            .field("phone", &redacted(&self.phone))
-            .field("description", &redacted(&self.description))
-            .field("address", &redacted(&self.address))
-            .field("balance", &self.balance)
-            .field("currency", &self.currency)
-            .field("metadata", &self.metadata)
-            .field("preferred_locales", &self.preferred_locales)
-            .field("invoice_settings", &self.invoice_settings)
-            .field("invoice_prefix", &self.invoice_prefix)
-            .field("delinquent", &self.delinquent)
-            .field("created", &self.created)
-            .field("livemode", &self.livemode)
+            .field("id", id)
+            .field("name", &redacted(name))
+            .field("email", &redacted(email))
+            .field("phone", &redacted(phone))
+            .field("description", &redacted(description))
+            .field("address", &redacted(address))
+            .field("balance", balance)
+            .field("currency", currency)
+            .field("metadata", metadata)
+            .field("preferred_locales", preferred_locales)
+            .field("invoice_settings", invoice_settings)
+            .field("invoice_prefix", invoice_prefix)
+            .field("delinquent", delinquent)
+            .field("created", created)
+            .field("livemode", livemode)
             .finish()
     }
 }

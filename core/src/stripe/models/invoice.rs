@@ -113,38 +113,71 @@ pub struct Invoice {
 
 impl fmt::Debug for Invoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let Invoice {
+            id,
+            customer,
+            currency,
+            status,
+            collection_method,
+            auto_advance,
+            subtotal,
+            total,
+            amount_due,
+            amount_paid,
+            amount_remaining,
+            amount_overpaid,
+            starting_balance,
+            ending_balance,
+            number,
+            hosted_invoice_url,
+            invoice_pdf,
+            due_date,
+            description,
+            footer,
+            custom_fields,
+            metadata,
+            status_transitions,
+            customer_name,
+            customer_email,
+            last_finalization_error,
+            lines,
+            created,
+            effective_at,
+            livemode,
+        } = self;
         f.debug_struct("Invoice")
-            .field("id", &self.id)
-            .field("customer", &self.customer)
-            .field("currency", &self.currency)
-            .field("status", &self.status)
-            .field("collection_method", &self.collection_method)
-            .field("auto_advance", &self.auto_advance)
-            .field("subtotal", &self.subtotal)
-            .field("total", &self.total)
-            .field("amount_due", &self.amount_due)
-            .field("amount_paid", &self.amount_paid)
-            .field("amount_remaining", &self.amount_remaining)
-            .field("amount_overpaid", &self.amount_overpaid)
-            .field("starting_balance", &self.starting_balance)
-            .field("ending_balance", &self.ending_balance)
-            .field("number", &self.number)
+            .field("id", id)
+            .field("customer", customer)
+            .field("currency", currency)
+            .field("status", status)
+            .field("collection_method", collection_method)
+            .field("auto_advance", auto_advance)
+            .field("subtotal", subtotal)
+            .field("total", total)
+            .field("amount_due", amount_due)
+            .field("amount_paid", amount_paid)
+            .field("amount_remaining", amount_remaining)
+            .field("amount_overpaid", amount_overpaid)
+            .field("starting_balance", starting_balance)
+            .field("ending_balance", ending_balance)
+            .field("number", number)
             // Whoever holds these links sees the invoice, payer name included.
-            .field("hosted_invoice_url", &redacted(&self.hosted_invoice_url))
-            .field("invoice_pdf", &redacted(&self.invoice_pdf))
-            .field("due_date", &self.due_date)
-            .field("description", &redacted(&self.description))
-            .field("footer", &redacted(&self.footer))
-            .field("custom_fields", &self.custom_fields)
-            .field("metadata", &self.metadata)
-            .field("status_transitions", &self.status_transitions)
-            .field("customer_name", &redacted(&self.customer_name))
-            .field("customer_email", &redacted(&self.customer_email))
-            .field("last_finalization_error", &self.last_finalization_error)
-            .field("lines", &self.lines)
-            .field("created", &self.created)
-            .field("effective_at", &self.effective_at)
-            .field("livemode", &self.livemode)
+            .field("hosted_invoice_url", &redacted(hosted_invoice_url))
+            .field("invoice_pdf", &redacted(invoice_pdf))
+            .field("due_date", due_date)
+            .field("description", &redacted(description))
+            .field("footer", &redacted(footer))
+            .field("custom_fields", custom_fields)
+            .field("metadata", metadata)
+            .field("status_transitions", status_transitions)
+            .field("customer_name", &redacted(customer_name))
+            .field("customer_email", &redacted(customer_email))
+            .field("last_finalization_error", last_finalization_error)
+            .field("lines", lines)
+            .field("created", created)
+            .field("effective_at", effective_at)
+            .field("livemode", livemode)
             .finish()
     }
 }

@@ -67,22 +67,40 @@ pub struct InvoiceItem {
 
 impl fmt::Debug for InvoiceItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let InvoiceItem {
+            id,
+            customer,
+            invoice,
+            amount,
+            currency,
+            description,
+            quantity,
+            metadata,
+            period,
+            pricing,
+            parent,
+            discountable,
+            proration,
+            date,
+            livemode,
+        } = self;
         f.debug_struct("InvoiceItem")
-            .field("id", &self.id)
-            .field("customer", &self.customer)
-            .field("invoice", &self.invoice)
-            .field("amount", &self.amount)
-            .field("currency", &self.currency)
-            .field("description", &redacted(&self.description))
-            .field("quantity", &self.quantity)
-            .field("metadata", &self.metadata)
-            .field("period", &self.period)
-            .field("pricing", &self.pricing)
-            .field("parent", &self.parent)
-            .field("discountable", &self.discountable)
-            .field("proration", &self.proration)
-            .field("date", &self.date)
-            .field("livemode", &self.livemode)
+            .field("id", id)
+            .field("customer", customer)
+            .field("invoice", invoice)
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("metadata", metadata)
+            .field("period", period)
+            .field("pricing", pricing)
+            .field("parent", parent)
+            .field("discountable", discountable)
+            .field("proration", proration)
+            .field("date", date)
+            .field("livemode", livemode)
             .finish()
     }
 }

@@ -69,19 +69,34 @@ pub struct InvoiceLineItem {
 
 impl fmt::Debug for InvoiceLineItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let InvoiceLineItem {
+            id,
+            invoice,
+            amount,
+            currency,
+            description,
+            quantity,
+            metadata,
+            period,
+            pricing,
+            parent,
+            discountable,
+            livemode,
+        } = self;
         f.debug_struct("InvoiceLineItem")
-            .field("id", &self.id)
-            .field("invoice", &self.invoice)
-            .field("amount", &self.amount)
-            .field("currency", &self.currency)
-            .field("description", &redacted(&self.description))
-            .field("quantity", &self.quantity)
-            .field("metadata", &self.metadata)
-            .field("period", &self.period)
-            .field("pricing", &self.pricing)
-            .field("parent", &self.parent)
-            .field("discountable", &self.discountable)
-            .field("livemode", &self.livemode)
+            .field("id", id)
+            .field("invoice", invoice)
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("metadata", metadata)
+            .field("period", period)
+            .field("pricing", pricing)
+            .field("parent", parent)
+            .field("discountable", discountable)
+            .field("livemode", livemode)
             .finish()
     }
 }
