@@ -24,8 +24,8 @@ fn row(n: u64) -> InvoiceMirror {
     let n_signed = i64::try_from(n).unwrap_or(i64::MAX);
     let total = 5_000 + (n_signed % 97) * 50;
     let mut metadata = MetadataMap::new();
-    metadata.insert("patient_name".into(), format!("Patient {n}, \"test\""));
-    metadata.insert("appointment_location".into(), "Bristol".into());
+    metadata.insert("patient_name", format!("Patient {n}, \"test\""));
+    metadata.insert("appointment_location", "Bristol");
     InvoiceMirror {
         account: None,
         host_invoice_id: format!("INV-{n:07}"),

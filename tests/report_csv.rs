@@ -83,12 +83,8 @@ fn practice_mirrors() -> Vec<InvoiceMirror> {
     john_open.amount_remaining = 3500;
     john_open.starting_balance = -5000;
     john_open.due_date = Some(day("2026-12-04").to_unix_timestamp());
-    john_open
-        .metadata
-        .insert("patient_name".into(), "John Deer".into());
-    john_open
-        .metadata
-        .insert("appointment_location".into(), "Bristol".into());
+    john_open.metadata.insert("patient_name", "John Deer");
+    john_open.metadata.insert("appointment_location", "Bristol");
 
     let mut aiko_card = paid(
         mirror("INV-2", InvoiceStatus::Open, 7950, at("2026-11-20", 10)),
@@ -97,9 +93,7 @@ fn practice_mirrors() -> Vec<InvoiceMirror> {
     aiko_card.payer_host_id = "P-1002".into();
     aiko_card.patient_host_id = Some("P-1002".into());
     aiko_card.stripe_customer_id = "cus_aiko".into();
-    aiko_card
-        .metadata
-        .insert("appointment_location".into(), "Bath".into());
+    aiko_card.metadata.insert("appointment_location", "Bath");
 
     let mut maria_org = mirror("INV-3", InvoiceStatus::Open, 12000, at("2026-11-21", 11));
     maria_org.payer_kind = PartyKind::Organisation;
@@ -107,9 +101,7 @@ fn practice_mirrors() -> Vec<InvoiceMirror> {
     maria_org.patient_host_id = Some("P-1003".into());
     maria_org.stripe_customer_id = "cus_northwind".into();
     maria_org.due_date = Some(day("2026-12-21").to_unix_timestamp());
-    maria_org
-        .metadata
-        .insert("appointment_location".into(), "Bristol".into());
+    maria_org.metadata.insert("appointment_location", "Bristol");
 
     let mut ben_cash = paid(
         mirror("INV-4", InvoiceStatus::Open, 5000, at("2026-11-21", 12)),
@@ -132,9 +124,7 @@ fn practice_mirrors() -> Vec<InvoiceMirror> {
         mirror("INV-7", InvoiceStatus::Open, 4000, at("2026-11-10", 9)),
         at("2026-11-12", 9),
     );
-    john_paid
-        .metadata
-        .insert("patient_name".into(), "John Deer".into());
+    john_paid.metadata.insert("patient_name", "John Deer");
 
     vec![
         john_open, aiko_card, maria_org, ben_cash, voided, draft, john_paid,
@@ -506,12 +496,9 @@ fn csv_rows_carry_metadata_columns_and_quote_what_needs_quoting() {
     let mut row = mirror("INV-1", InvoiceStatus::Open, 8500, at("2026-11-20", 9));
     row.amount_due = 3500;
     row.amount_remaining = 3500;
+    row.metadata.insert("patient_name", "Deer, John \"Jack\"");
     row.metadata
-        .insert("patient_name".into(), "Deer, John \"Jack\"".into());
-    row.metadata.insert(
-        "appointment_location".into(),
-        "Zürich – Ärztehaus 東京".into(),
-    );
+        .insert("appointment_location", "Zürich – Ärztehaus 東京");
     let mut second = mirror("INV-2", InvoiceStatus::Paid, 5000, at("2026-11-21", 9));
     second.amount_paid = 5000;
     second.amount_remaining = 0;

@@ -15,17 +15,14 @@ use std::sync::Arc;
 use billbridge::domain::date::Date;
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::sync::store::{
-    AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MemoryStore, MirrorCursor, MirrorQuery,
-    OutsidePayment, PartyKind, RaiseCheckpoint, StoreError, SyncStore,
+    AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MemoryStore, MetadataMap, MirrorCursor,
+    MirrorQuery, OutsidePayment, PartyKind, RaiseCheckpoint, StoreError, SyncStore,
 };
 
 const ACCOUNT: Option<&str> = Some("acct_1Practice");
 
-fn metadata(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+fn metadata(pairs: &[(&str, &str)]) -> MetadataMap {
+    pairs.iter().copied().collect()
 }
 
 fn customer(account: Option<&str>, kind: PartyKind, host: &str, stripe: &str) -> CustomerLink {
@@ -95,7 +92,7 @@ fn draft_mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirro
         hosted_invoice_url: None,
         invoice_pdf: None,
         due_date: None,
-        metadata: BTreeMap::new(),
+        metadata: MetadataMap::new(),
         paid_at: None,
         paid_outside: None,
         patient_host_id: None,

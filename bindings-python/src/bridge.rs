@@ -627,7 +627,7 @@ impl PyInvoiceRecord {
     /// The invoice's Stripe metadata.
     #[getter]
     fn metadata(&self) -> BTreeMap<String, String> {
-        self.0.metadata.clone()
+        self.0.metadata.as_map().clone()
     }
 
     /// How it was paid outside Stripe, if it was.

@@ -15,7 +15,7 @@ use billbridge::domain::invoice::{
     ServiceDate,
 };
 use billbridge::domain::metadata::{
-    Field, FieldValues, MetadataPolicy, MetadataTarget, PracticeSecret,
+    Field, FieldValues, MetadataMap, MetadataPolicy, MetadataTarget, PracticeSecret,
 };
 use billbridge::domain::party::{
     LocationId, Organisation, OrganisationId, Patient, PatientId, PayerRef, Practitioner,
@@ -446,7 +446,7 @@ fn dress_line(
         }
         line = line.period(date_from_py(&start)?, date_from_py(&end)?);
     }
-    line.metadata = metadata.unwrap_or_default();
+    line.metadata = metadata.map(MetadataMap::from).unwrap_or_default();
     Ok(line)
 }
 
@@ -542,7 +542,7 @@ impl PyInvoiceLine {
     /// Line metadata.
     #[getter]
     fn metadata(&self) -> BTreeMap<String, String> {
-        self.0.metadata.clone()
+        self.0.metadata.as_map().clone()
     }
 
     /// The line as plain Python values.

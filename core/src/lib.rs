@@ -44,6 +44,7 @@
 
 pub mod domain;
 pub mod error;
+mod redact;
 pub mod report;
 pub mod stripe;
 pub mod sync;

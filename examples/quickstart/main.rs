@@ -285,7 +285,7 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
 }
 
 fn meta(invoice: &InvoiceRecord, key: &str) -> String {
-    invoice.metadata.get(key).cloned().unwrap_or_default()
+    invoice.metadata.get(key).unwrap_or_default().to_owned()
 }
 
 fn print_file(name: &str, path: &Path, rows: usize) {

@@ -864,7 +864,6 @@ async fn play_steps(
                     .metadata
                     .keys()
                     .filter(|key| key.starts_with("patient_"))
-                    .cloned()
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

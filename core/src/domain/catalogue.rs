@@ -777,7 +777,10 @@ mod tests {
         );
         assert_eq!(groups[0].lines[0].description, "Group Session");
         assert_eq!(groups[0].lines[1].unit_amount, Money::gbp(1500));
-        assert_eq!(groups[0].lines[1].metadata[SERVICE_ID_METADATA_KEY], "S-5");
+        assert_eq!(
+            groups[0].lines[1].metadata.get(SERVICE_ID_METADATA_KEY),
+            Some("S-5")
+        );
         let draft = groups[0].to_draft();
         assert_eq!(draft.subject, Some(patient("P-1001")));
         assert_eq!(draft.validate().unwrap(), Money::gbp(3500));

@@ -17,14 +17,12 @@
 //! # Ok::<(), billbridge::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::catalogue::{CatalogueItem, CatalogueKey};
 use super::date::Date;
-use super::metadata::{MetadataError, MetadataTarget, check_entries};
+use super::metadata::{MetadataError, MetadataMap, MetadataTarget};
 use super::money::{Currency, Money, MoneyError};
 use super::party::{LocationId, Organisation, Patient, PatientId, PayerRef, Practitioner, host_id};
 use crate::error::ErrorCategory;
@@ -314,8 +312,8 @@ pub struct InvoiceLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_date: Option<ServiceDate>,
     /// Line metadata (Stripe's limits apply).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "MetadataMap::is_empty")]
+    pub metadata: MetadataMap,
 }
 
 impl InvoiceLine {
@@ -331,7 +329,7 @@ impl InvoiceLine {
                 stripe_product: item.stripe_product.clone(),
             },
             service_date: None,
-            metadata: BTreeMap::new(),
+            metadata: MetadataMap::new(),
         }
     }
 
@@ -347,7 +345,7 @@ impl InvoiceLine {
             unit_amount,
             source: LineSource::AdHoc,
             service_date: None,
-            metadata: BTreeMap::new(),
+            metadata: MetadataMap::new(),
         }
     }
 
@@ -420,8 +418,9 @@ impl InvoiceLine {
     }
 }
 
-fn check_metadata(line: usize, metadata: &BTreeMap<String, String>) -> Result<(), InvoiceError> {
-    check_entries(metadata, MetadataTarget::Invoice)
+fn check_metadata(line: usize, metadata: &MetadataMap) -> Result<(), InvoiceError> {
+    metadata
+        .check_limits(MetadataTarget::Invoice)
         .map_err(|source| InvoiceError::LineMetadata { line, source })
 }
 

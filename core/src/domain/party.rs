@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use super::date::Date;
 use crate::error::ErrorCategory;
+use crate::redact::{Redacted, redacted};
 
 /// Stripe's limit on a customer's `email`.
 pub const MAX_EMAIL_CHARS: usize = 512;
@@ -440,16 +441,15 @@ impl Patient {
 
 impl fmt::Debug for Patient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let filled = |present: bool| if present { "<redacted>" } else { "<none>" };
         f.debug_struct("Patient")
             .field("id", &self.id)
-            .field("given_name", &"<redacted>")
-            .field("family_name", &"<redacted>")
-            .field("date_of_birth", &filled(self.date_of_birth.is_some()))
-            .field("gender", &filled(self.gender.is_some()))
-            .field("mobile", &filled(self.mobile.is_some()))
-            .field("email", &filled(self.email.is_some()))
-            .field("postcode", &filled(self.postcode.is_some()))
+            .field("given_name", &Redacted)
+            .field("family_name", &Redacted)
+            .field("date_of_birth", &redacted(&self.date_of_birth))
+            .field("gender", &redacted(&self.gender))
+            .field("mobile", &redacted(&self.mobile))
+            .field("email", &redacted(&self.email))
+            .field("postcode", &redacted(&self.postcode))
             .field("registered_practitioner", &self.registered_practitioner)
             .field("default_payer", &self.default_payer)
             .finish()

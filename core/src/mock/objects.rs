@@ -2,16 +2,16 @@
 //! Stripe's published example of the object carries, with values taken from the state
 //! (null where Stripe has nothing to say).
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use serde_json::{Map, Value, json};
 
 use super::rules;
 use super::state::{Account, Settings};
 use crate::domain::status::InvoiceStatus;
+use crate::redact::redacted;
 
-/// Metadata as Stripe keeps it: string keys and values, sorted.
-pub(crate) type Metadata = BTreeMap<String, String>;
+pub(crate) use crate::domain::metadata::MetadataMap;
 
 /// A postal address; every part optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,8 +37,8 @@ impl Address {
     }
 }
 
-/// A customer.
-#[derive(Debug, Clone)]
+/// A customer. `Debug` hides the personal fields.
+#[derive(Clone)]
 pub(crate) struct Customer {
     pub id: String,
     pub created: i64,
@@ -47,7 +47,7 @@ pub(crate) struct Customer {
     pub phone: Option<String>,
     pub description: Option<String>,
     pub address: Option<Address>,
-    pub metadata: Metadata,
+    pub metadata: MetadataMap,
     pub preferred_locales: Vec<String>,
     pub default_payment_method: Option<String>,
     pub invoice_footer: Option<String>,
@@ -57,6 +57,29 @@ pub(crate) struct Customer {
     pub invoice_prefix: String,
     pub next_invoice_sequence: u64,
     pub deleted: bool,
+}
+
+impl fmt::Debug for Customer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Customer")
+            .field("id", &self.id)
+            .field("created", &self.created)
+            .field("name", &redacted(&self.name))
+            .field("email", &redacted(&self.email))
+            .field("phone", &redacted(&self.phone))
+            .field("description", &redacted(&self.description))
+            .field("address", &redacted(&self.address))
+            .field("metadata", &self.metadata)
+            .field("preferred_locales", &self.preferred_locales)
+            .field("default_payment_method", &self.default_payment_method)
+            .field("invoice_footer", &redacted(&self.invoice_footer))
+            .field("balance", &self.balance)
+            .field("currency", &self.currency)
+            .field("invoice_prefix", &self.invoice_prefix)
+            .field("next_invoice_sequence", &self.next_invoice_sequence)
+            .field("deleted", &self.deleted)
+            .finish()
+    }
 }
 
 impl Customer {
@@ -107,7 +130,7 @@ pub(crate) struct BalanceTransaction {
     pub description: Option<String>,
     pub ending_balance: i64,
     pub invoice: Option<String>,
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<MetadataMap>,
     /// `adjustment`, `applied_to_invoice`, `unapplied_from_invoice`, `invoice_too_small`.
     pub kind: &'static str,
 }
@@ -142,7 +165,7 @@ pub(crate) struct Product {
     pub updated: i64,
     pub name: String,
     pub description: Option<String>,
-    pub metadata: Metadata,
+    pub metadata: MetadataMap,
     pub active: bool,
     pub default_price: Option<String>,
     pub unit_label: Option<String>,
@@ -187,7 +210,7 @@ pub(crate) struct Price {
     pub unit_amount: i64,
     pub lookup_key: Option<String>,
     pub nickname: Option<String>,
-    pub metadata: Metadata,
+    pub metadata: MetadataMap,
     pub active: bool,
     /// Made from `price_data` on a line: retrievable, never listed.
     pub inline: bool,
@@ -219,8 +242,9 @@ impl Price {
     }
 }
 
-/// An invoice item; on an invoice it shows as one line item.
-#[derive(Debug, Clone)]
+/// An invoice item; on an invoice it shows as one line item. `Debug` hides the
+/// description, which may name the patient or the care given.
+#[derive(Clone)]
 pub(crate) struct InvoiceItem {
     pub id: String,
     pub line_id: String,
@@ -234,12 +258,35 @@ pub(crate) struct InvoiceItem {
     pub unit_amount: Option<i64>,
     pub quantity: i64,
     pub description: Option<String>,
-    pub metadata: Metadata,
+    pub metadata: MetadataMap,
     pub period_start: i64,
     pub period_end: i64,
     pub price: Option<String>,
     pub product: Option<String>,
     pub discountable: bool,
+}
+
+impl fmt::Debug for InvoiceItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvoiceItem")
+            .field("id", &self.id)
+            .field("line_id", &self.line_id)
+            .field("created", &self.created)
+            .field("customer", &self.customer)
+            .field("invoice", &self.invoice)
+            .field("currency", &self.currency)
+            .field("amount", &self.amount)
+            .field("unit_amount", &self.unit_amount)
+            .field("quantity", &self.quantity)
+            .field("description", &redacted(&self.description))
+            .field("metadata", &self.metadata)
+            .field("period_start", &self.period_start)
+            .field("period_end", &self.period_end)
+            .field("price", &self.price)
+            .field("product", &self.product)
+            .field("discountable", &self.discountable)
+            .finish()
+    }
 }
 
 impl InvoiceItem {
@@ -317,13 +364,25 @@ impl InvoiceItem {
     }
 }
 
-/// Customer details copied onto an invoice when it is finalized.
-#[derive(Debug, Clone, Default)]
+/// Customer details copied onto an invoice when it is finalized. `Debug` shows only
+/// which are set.
+#[derive(Clone, Default)]
 pub(crate) struct CustomerSnapshot {
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<Address>,
+}
+
+impl fmt::Debug for CustomerSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomerSnapshot")
+            .field("name", &redacted(&self.name))
+            .field("email", &redacted(&self.email))
+            .field("phone", &redacted(&self.phone))
+            .field("address", &redacted(&self.address))
+            .finish()
+    }
 }
 
 impl CustomerSnapshot {
@@ -347,8 +406,9 @@ pub(crate) struct Finalized {
     pub balance_moved: i64,
 }
 
-/// An invoice.
-#[derive(Debug, Clone)]
+/// An invoice. `Debug` hides the free text shown to the payer, the links that open
+/// the invoice and the customer details frozen onto it.
+#[derive(Clone)]
 pub(crate) struct Invoice {
     pub id: String,
     pub created: i64,
@@ -361,7 +421,7 @@ pub(crate) struct Invoice {
     pub description: Option<String>,
     pub footer: Option<String>,
     pub custom_fields: Vec<(String, String)>,
-    pub metadata: Metadata,
+    pub metadata: MetadataMap,
     pub status: InvoiceStatus,
     pub number: Option<String>,
     pub hosted_invoice_url: Option<String>,
@@ -379,6 +439,46 @@ pub(crate) struct Invoice {
     pub attempted: bool,
     pub default_payment_method: Option<String>,
     pub statement_descriptor: Option<String>,
+}
+
+impl fmt::Debug for Invoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let custom_field_labels: Vec<&str> = self
+            .custom_fields
+            .iter()
+            .map(|(label, _)| label.as_str())
+            .collect();
+        f.debug_struct("Invoice")
+            .field("id", &self.id)
+            .field("created", &self.created)
+            .field("customer", &self.customer)
+            .field("currency", &self.currency)
+            .field("collection_method", &self.collection_method)
+            .field("days_until_due", &self.days_until_due)
+            .field("due_date", &self.due_date)
+            .field("auto_advance", &self.auto_advance)
+            .field("description", &redacted(&self.description))
+            .field("footer", &redacted(&self.footer))
+            .field("custom_field_labels", &custom_field_labels)
+            .field("metadata", &self.metadata)
+            .field("status", &self.status)
+            .field("number", &self.number)
+            .field("hosted_invoice_url", &redacted(&self.hosted_invoice_url))
+            .field("invoice_pdf", &redacted(&self.invoice_pdf))
+            .field("frozen_customer", &self.frozen_customer)
+            .field("items", &self.items)
+            .field("finalized", &self.finalized)
+            .field("amount_paid", &self.amount_paid)
+            .field("finalized_at", &self.finalized_at)
+            .field("paid_at", &self.paid_at)
+            .field("voided_at", &self.voided_at)
+            .field("marked_uncollectible_at", &self.marked_uncollectible_at)
+            .field("attempt_count", &self.attempt_count)
+            .field("attempted", &self.attempted)
+            .field("default_payment_method", &self.default_payment_method)
+            .field("statement_descriptor", &self.statement_descriptor)
+            .finish()
+    }
 }
 
 /// The amounts of an invoice as Stripe shows them at this moment.
@@ -676,5 +776,143 @@ pub(crate) fn previous_attributes(before: &Value, after: &Value) -> Option<Value
         None
     } else {
         Some(Value::Object(previous))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PERSONAL: &[&str] = &[
+        "John Deer",
+        "john@example.com",
+        "+447700900123",
+        "12 Harley Street",
+        "W1G 9PF",
+        "1971-03-02",
+        "Knee physiotherapy",
+        "NHS 485 777 3456",
+        "secret_link",
+    ];
+
+    fn metadata() -> MetadataMap {
+        MetadataMap::from([
+            ("patient_name", "John Deer"),
+            ("date_of_birth", "1971-03-02"),
+        ])
+    }
+
+    fn customer() -> Customer {
+        Customer {
+            id: "cus_Mock1".to_owned(),
+            created: 1_700_000_000,
+            name: Some("John Deer".to_owned()),
+            email: Some("john@example.com".to_owned()),
+            phone: Some("+447700900123".to_owned()),
+            description: None,
+            address: Some(Address {
+                line1: Some("12 Harley Street".to_owned()),
+                postal_code: Some("W1G 9PF".to_owned()),
+                ..Address::default()
+            }),
+            metadata: metadata(),
+            preferred_locales: vec!["en-GB".to_owned()],
+            default_payment_method: None,
+            invoice_footer: None,
+            balance: -2500,
+            currency: Some("gbp".to_owned()),
+            invoice_prefix: "ABCD1234".to_owned(),
+            next_invoice_sequence: 1,
+            deleted: false,
+        }
+    }
+
+    fn assert_nothing_personal(shown: &str) {
+        for value in PERSONAL {
+            assert!(!shown.contains(value), "`{value}` printed in: {shown}");
+        }
+    }
+
+    #[test]
+    fn customer_invoice_and_item_print_ids_and_amounts_but_no_personal_value() {
+        let customer = customer();
+        let shown = format!("{customer:?}");
+        assert_nothing_personal(&shown);
+        assert!(
+            shown.contains("cus_Mock1") && shown.contains("-2500"),
+            "{shown}"
+        );
+        assert!(shown.contains("date_of_birth"), "{shown}");
+        assert!(shown.contains("description: None"), "{shown}");
+
+        let item = InvoiceItem {
+            id: "ii_Mock1".to_owned(),
+            line_id: "il_Mock1".to_owned(),
+            created: 1_700_000_000,
+            customer: customer.id.clone(),
+            invoice: Some("in_Mock1".to_owned()),
+            currency: "gbp".to_owned(),
+            amount: 6500,
+            unit_amount: Some(6500),
+            quantity: 1,
+            description: Some("Knee physiotherapy".to_owned()),
+            metadata: metadata(),
+            period_start: 1_700_000_000,
+            period_end: 1_700_000_000,
+            price: None,
+            product: None,
+            discountable: true,
+        };
+        let shown = format!("{item:?}");
+        assert_nothing_personal(&shown);
+        assert!(
+            shown.contains("ii_Mock1") && shown.contains("6500"),
+            "{shown}"
+        );
+
+        let invoice = Invoice {
+            id: "in_Mock1".to_owned(),
+            created: 1_700_000_000,
+            customer: customer.id.clone(),
+            currency: "gbp".to_owned(),
+            collection_method: "send_invoice".to_owned(),
+            days_until_due: Some(30),
+            due_date: None,
+            auto_advance: false,
+            description: Some("Knee physiotherapy".to_owned()),
+            footer: None,
+            custom_fields: vec![("NHS number".to_owned(), "NHS 485 777 3456".to_owned())],
+            metadata: metadata(),
+            status: InvoiceStatus::Open,
+            number: Some("ABCD1234-0001".to_owned()),
+            hosted_invoice_url: Some("https://invoice.stripe.com/i/secret_link".to_owned()),
+            invoice_pdf: None,
+            frozen_customer: Some(CustomerSnapshot::of(Some(&customer))),
+            items: vec![item.id.clone()],
+            finalized: None,
+            amount_paid: 0,
+            finalized_at: Some(1_700_000_100),
+            paid_at: None,
+            voided_at: None,
+            marked_uncollectible_at: None,
+            attempt_count: 0,
+            attempted: false,
+            default_payment_method: None,
+            statement_descriptor: None,
+        };
+        let shown = format!("{invoice:?}");
+        assert_nothing_personal(&shown);
+        for expected in [
+            "in_Mock1",
+            "cus_Mock1",
+            "ii_Mock1",
+            "ABCD1234-0001",
+            "NHS number",
+        ] {
+            assert!(
+                shown.contains(expected),
+                "`{expected}` missing from: {shown}"
+            );
+        }
     }
 }

@@ -404,7 +404,7 @@ impl<W: io::Write> InvoiceCsvWriter<W> {
                     }
                 }
                 Column::Meta(key) => {
-                    cell.push_str(row.metadata.get(key).map(String::as_str).unwrap_or(""));
+                    cell.push_str(row.metadata.get(key).unwrap_or(""));
                 }
             }
         }
@@ -502,7 +502,7 @@ impl<W: io::Write> PaymentCsvWriter<W> {
                     )?;
                 }
                 PaymentColumn::Meta(key) => {
-                    cell.push_str(payment.metadata.get(key).map_or("", String::as_str));
+                    cell.push_str(payment.metadata.get(key).unwrap_or(""));
                 }
             }
         }

@@ -57,8 +57,10 @@ pub fn mirror_from_stripe(invoice: &Invoice, account: Option<&str>) -> InvoiceMi
         .map(|customer| customer.id().to_owned())
         .unwrap_or_default();
     let metadata = &invoice.metadata;
-    let patient_host_id = metadata.get(HOST_PATIENT_ID_KEY).cloned();
-    let payer_host_id = metadata.get(HOST_PAYER_ID_KEY).cloned().unwrap_or(customer);
+    let patient_host_id = metadata.get(HOST_PATIENT_ID_KEY).map(str::to_owned);
+    let payer_host_id = metadata
+        .get(HOST_PAYER_ID_KEY)
+        .map_or(customer, str::to_owned);
     let payer_kind = match &patient_host_id {
         Some(patient) if *patient != payer_host_id => PartyKind::Organisation,
         _ => PartyKind::Patient,
@@ -71,7 +73,7 @@ pub fn mirror_from_stripe(invoice: &Invoice, account: Option<&str>) -> InvoiceMi
     };
     let host_invoice_id = metadata
         .get(HOST_INVOICE_ID_KEY)
-        .map_or(invoice.id.as_str(), String::as_str);
+        .unwrap_or(invoice.id.as_str());
     mirror_with_status(
         account.filter(|id| !id.is_empty()).map(str::to_owned),
         host_invoice_id,

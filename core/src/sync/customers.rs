@@ -4,7 +4,7 @@
 
 use super::bridge::{Billbridge, payer_kind, payer_subject};
 use super::records::{CustomerRecord, UpsertOutcome};
-use super::store::{CustomerLink, MetadataMap as StoredMetadata};
+use super::store::CustomerLink;
 use crate::domain::invoice::InvoiceDraft;
 use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget, diff_managed};
 use crate::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
@@ -161,7 +161,6 @@ impl Billbridge {
             Some(link) => {
                 let mut held = link.metadata_sent.clone();
                 let held_digest = held.remove(CONTACT_DIGEST_KEY);
-                let held = MetadataMap::from(held);
                 let diff = diff_managed(&held, &wanted, &self.inner.policy);
                 let contact_changed = held_digest.as_deref() != Some(digest.as_str());
                 if diff.is_empty() && !contact_changed {
@@ -310,8 +309,6 @@ impl Billbridge {
 }
 
 /// What a link records as sent: the metadata plus the contact digest.
-fn sent_record(metadata: &MetadataMap, contact_digest: &str) -> StoredMetadata {
-    let mut sent: StoredMetadata = metadata.clone().into();
-    sent.insert(CONTACT_DIGEST_KEY.to_owned(), contact_digest.to_owned());
-    sent
+fn sent_record(metadata: &MetadataMap, contact_digest: &str) -> MetadataMap {
+    metadata.clone().with(CONTACT_DIGEST_KEY, contact_digest)
 }

@@ -8,7 +8,7 @@ use super::raise::{invoice_fields, missing_status};
 use super::records::{InvoiceRecord, PaidOutside, Raise};
 use super::store::{InvoiceMirror, OutsidePayment};
 use crate::domain::invoice::InvoiceDraft;
-use crate::domain::metadata::{MetadataMap, MetadataTarget, diff_managed};
+use crate::domain::metadata::{MetadataTarget, diff_managed};
 use crate::domain::party::Patient;
 use crate::domain::status::{IllegalTransition, InvoiceAction, InvoiceStatus};
 use crate::error::Error;
@@ -287,11 +287,7 @@ impl Billbridge {
         if revision != prepared.revision.to_string() {
             return self.raise_invoice(draft, patient, Raise::Draft).await;
         }
-        let diff = diff_managed(
-            &MetadataMap::from(mirror.metadata.clone()),
-            &prepared.metadata,
-            &self.inner.policy,
-        );
+        let diff = diff_managed(&mirror.metadata, &prepared.metadata, &self.inner.policy);
         let update = UpdateInvoice {
             description: Some(draft.memo.clone().unwrap_or_default()),
             footer: Some(draft.footer.clone().unwrap_or_default()),
@@ -334,11 +330,7 @@ impl Billbridge {
             MetadataTarget::Invoice,
             &invoice_fields(draft, patient, &payer, host),
         )?;
-        let diff = diff_managed(
-            &MetadataMap::from(mirror.metadata.clone()),
-            &wanted,
-            &self.inner.policy,
-        );
+        let diff = diff_managed(&mirror.metadata, &wanted, &self.inner.policy);
         if diff.is_empty() {
             return Ok(mirror);
         }

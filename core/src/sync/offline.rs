@@ -158,7 +158,6 @@ pub struct LedgerRecord {
 
 impl fmt::Debug for LedgerRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Metadata values can be personal data: keys only.
         f.debug_struct("LedgerRecord")
             .field("account", &self.account)
             .field("host_invoice_id", &self.invoice.id)
@@ -167,7 +166,7 @@ impl fmt::Debug for LedgerRecord {
             .field("total", &self.invoice.total)
             .field("payments", &self.invoice.payments.len())
             .field("due_on", &self.due_on)
-            .field("metadata_keys", &self.metadata.keys().collect::<Vec<_>>())
+            .field("metadata", &self.metadata)
             .field("updated_on", &self.updated_on)
             .field("revision", &self.revision)
             .finish_non_exhaustive()

@@ -100,7 +100,7 @@ fn line_params(line: &InvoiceLine) -> Result<InvoiceLineParams, Error> {
         metadata: line
             .metadata
             .iter()
-            .map(|(key, value)| (key.clone(), value.clone()))
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect(),
         period,
         pricing,

@@ -299,7 +299,7 @@ impl Billbridge {
         store
             .put_invoice_link(&InvoiceLink {
                 account: self.inner.account.clone(),
-                host_invoice_id: host.clone(),
+                host_invoice_id: host.to_owned(),
                 stripe_invoice_id: invoice.id.clone(),
             })
             .await?;
@@ -308,12 +308,12 @@ impl Billbridge {
             payer_host_id: customer.host_party_id,
             patient_host_id: key_of(Field::HostPatientId)
                 .and_then(|key| invoice.metadata.get(key))
-                .cloned(),
+                .map(str::to_owned),
             paid_outside: None,
         };
         self.absorb_invoice(host, invoice, at, Some(&parties))
             .await?;
-        Ok(Some(host.clone()))
+        Ok(Some(host.to_owned()))
     }
 
     /// The host's record after a webhook, for hosts that want it at once.

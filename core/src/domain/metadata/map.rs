@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::{EntryOrigin, MetadataError};
 use super::field::MetadataTarget;
@@ -21,7 +21,11 @@ pub const MAX_VALUE_CHARS: usize = 500;
 /// A map produced by [`MetadataPolicy::render`](super::MetadataPolicy::render) respects
 /// Stripe's limits; a map decoded from Stripe or built by hand can be checked with
 /// [`MetadataMap::check_limits`]. `Debug` lists keys only: values are personal data.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The one metadata type of billbridge: the Stripe models, the sync store and invoice
+/// lines all hold it. It (de)serialises as a plain JSON object; `null`, which Stripe
+/// sends for some objects without metadata, decodes as an empty map.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct MetadataMap(BTreeMap<String, String>);
 
@@ -56,6 +60,11 @@ impl MetadataMap {
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         self.0.remove(key)
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.0.clear();
     }
 
     /// How many entries the map holds.
@@ -140,6 +149,13 @@ impl fmt::Debug for MetadataMap {
     }
 }
 
+impl<'de> Deserialize<'de> for MetadataMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<BTreeMap<String, String>>::deserialize(deserializer)
+            .map(|entries| MetadataMap(entries.unwrap_or_default()))
+    }
+}
+
 impl From<BTreeMap<String, String>> for MetadataMap {
     fn from(map: BTreeMap<String, String>) -> Self {
         MetadataMap(map)
@@ -160,6 +176,22 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for MetadataMap {
                 .map(|(key, value)| (key.into(), value.into()))
                 .collect(),
         )
+    }
+}
+
+impl<K: Into<String>, V: Into<String>, const N: usize> From<[(K, V); N]> for MetadataMap {
+    fn from(entries: [(K, V); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for MetadataMap {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
+        self.0.extend(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.into(), value.into())),
+        );
     }
 }
 
@@ -263,6 +295,21 @@ mod tests {
         let error = longer.check_limits(MetadataTarget::Invoice).unwrap_err();
         assert_eq!(error.code(), "metadata_value_too_long");
         assert!(!error.to_string().contains('ü'));
+    }
+
+    #[test]
+    fn null_decodes_as_an_empty_map() {
+        let map: MetadataMap = serde_json::from_str("null").unwrap();
+        assert!(map.is_empty());
+        let error = serde_json::from_str::<MetadataMap>(r#"{"a":1}"#).unwrap_err();
+        assert!(error.is_data(), "{error}");
+    }
+
+    #[test]
+    fn extend_and_arrays_add_entries_in_key_order() {
+        let mut map = MetadataMap::from([("b", "2")]);
+        map.extend([("a", "1"), ("b", "3")]);
+        assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "1"), ("b", "3")]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::customers::live;
 use super::{Ctx, apply_metadata, metadata_change, paginate};
 use crate::mock::error::ApiError;
 use crate::mock::form::Obj;
-use crate::mock::objects::{BalanceTransaction, Metadata};
+use crate::mock::objects::{BalanceTransaction, MetadataMap};
 
 /// One balance movement to record.
 pub(crate) struct Movement<'a> {
@@ -19,7 +19,7 @@ pub(crate) struct Movement<'a> {
     pub kind: &'static str,
     pub invoice: Option<&'a str>,
     pub description: Option<String>,
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<MetadataMap>,
 }
 
 /// Move a customer's balance by `amount` and write the transaction that says why.
@@ -103,7 +103,7 @@ pub(crate) fn create(
         ));
     }
     let description = params.nullable_text("description")?.flatten();
-    let mut metadata = Metadata::new();
+    let mut metadata = MetadataMap::new();
     apply_metadata(&mut metadata, metadata_change(params)?)?;
     let metadata = if params.has("metadata") {
         Some(metadata)

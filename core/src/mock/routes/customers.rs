@@ -248,7 +248,7 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
         .filter(|customer| !customer.deleted)
         .filter(|customer| {
             query.matches(|field| match field {
-                Field::Metadata(key) => customer.metadata.get(key).cloned(),
+                Field::Metadata(key) => customer.metadata.get(key).map(str::to_owned),
                 Field::Plain(name) => match name.as_str() {
                     "email" => customer.email.clone(),
                     "name" => customer.name.clone(),

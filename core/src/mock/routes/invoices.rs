@@ -886,7 +886,7 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
         .newest_first()
         .filter(|invoice| {
             query.matches(|field| match field {
-                Field::Metadata(key) => invoice.metadata.get(key).cloned(),
+                Field::Metadata(key) => invoice.metadata.get(key).map(str::to_owned),
                 Field::Plain(name) => match name.as_str() {
                     "customer" => Some(invoice.customer.clone()),
                     "status" => Some(invoice.status.as_str().to_owned()),

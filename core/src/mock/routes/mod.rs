@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::clock::Random;
 use super::error::ApiError;
 use super::form::{Form, Obj};
-use super::objects::{Event, Metadata};
+use super::objects::{Event, MetadataMap};
 use super::state::{Account, Settings};
 use crate::domain::money::{Currency, MAX_STRIPE_AMOUNT};
 use crate::stripe::transport::Method;
@@ -161,7 +161,7 @@ pub(crate) fn metadata_change(params: Obj<'_>) -> Result<Option<MetadataChange>,
 /// # Errors
 /// 400 naming the limit that was exceeded (never the value).
 pub(crate) fn apply_metadata(
-    target: &mut Metadata,
+    target: &mut MetadataMap,
     change: Option<MetadataChange>,
 ) -> Result<(), ApiError> {
     let Some(change) = change else {
@@ -222,8 +222,8 @@ pub(crate) fn apply_metadata(
 ///
 /// # Errors
 /// As [`apply_metadata`].
-pub(crate) fn new_metadata(params: Obj<'_>) -> Result<Metadata, ApiError> {
-    let mut metadata = Metadata::new();
+pub(crate) fn new_metadata(params: Obj<'_>) -> Result<MetadataMap, ApiError> {
+    let mut metadata = MetadataMap::new();
     apply_metadata(&mut metadata, metadata_change(params)?)?;
     Ok(metadata)
 }

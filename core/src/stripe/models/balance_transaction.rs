@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, Expandable, HasId, Invoice, Metadata, null_as_default};
+use super::{Customer, Expandable, HasId, Invoice, MetadataMap};
 
 string_enum! {
     /// Why a customer's balance changed.
@@ -52,8 +52,8 @@ pub struct CustomerBalanceTransaction {
     #[serde(default)]
     pub credit_note: Option<String>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Why the balance changed.
     #[serde(rename = "type")]
     pub transaction_type: BalanceTransactionType,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, Expandable, HasId, Invoice, Metadata, null_as_default};
+use super::{Customer, Expandable, HasId, Invoice, MetadataMap};
 
 string_enum! {
     /// Whether a credit note is in effect.
@@ -42,8 +42,8 @@ pub struct CreditNote {
     #[serde(default)]
     pub memo: Option<String>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Creation time, unix seconds.
     pub created: i64,
     /// Live mode (`true`) or test mode.

@@ -1,11 +1,17 @@
 //! The customer object: who an invoice is billed to, and their running balance.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{HasId, Metadata, null_as_default};
+use super::{HasId, MetadataMap, null_as_default};
+use crate::redact::redacted;
 
 /// A Stripe customer (`cus_…`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, amounts, times and metadata keys; name, email, phone, description
+/// and address show only whether they are set.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     /// `cus_…`.
     pub id: String,
@@ -33,8 +39,8 @@ pub struct Customer {
     #[serde(default)]
     pub currency: Option<String>,
     /// Key-value pairs set by billbridge; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Languages for emails and invoices, most preferred first.
     #[serde(default, deserialize_with = "null_as_default")]
     pub preferred_locales: Vec<String>,
@@ -52,6 +58,46 @@ pub struct Customer {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for Customer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let Customer {
+            id,
+            name,
+            email,
+            phone,
+            description,
+            address,
+            balance,
+            currency,
+            metadata,
+            preferred_locales,
+            invoice_settings,
+            invoice_prefix,
+            delinquent,
+            created,
+            livemode,
+        } = self;
+        f.debug_struct("Customer")
+            .field("id", id)
+            .field("name", &redacted(name))
+            .field("email", &redacted(email))
+            .field("phone", &redacted(phone))
+            .field("description", &redacted(description))
+            .field("address", &redacted(address))
+            .field("balance", balance)
+            .field("currency", currency)
+            .field("metadata", metadata)
+            .field("preferred_locales", preferred_locales)
+            .field("invoice_settings", invoice_settings)
+            .field("invoice_prefix", invoice_prefix)
+            .field("delinquent", delinquent)
+            .field("created", created)
+            .field("livemode", livemode)
+            .finish()
+    }
 }
 
 impl HasId for Customer {

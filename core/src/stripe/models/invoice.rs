@@ -1,12 +1,15 @@
 //! The invoice object (post-basil shape: no `paid`, `charge` or `payment_intent`;
 //! "is it paid" is `status == paid`).
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApiError, Customer, Expandable, HasId, InvoiceLineItem, InvoiceStatus, List, Metadata,
+    ApiError, Customer, Expandable, HasId, InvoiceLineItem, InvoiceStatus, List, MetadataMap,
     null_as_default,
 };
+use crate::redact::{Redacted, redacted};
 
 string_enum! {
     /// How Stripe collects an invoice.
@@ -19,7 +22,11 @@ string_enum! {
 }
 
 /// A Stripe invoice (`in_…`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, statuses, amounts, times and metadata keys; the customer's frozen
+/// name and email, the free text shown to the payer and the links that open the invoice
+/// show only whether they are set.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     /// `in_…` (`upcoming_in_…` for previews).
     pub id: String,
@@ -77,8 +84,8 @@ pub struct Invoice {
     #[serde(default, deserialize_with = "null_as_default")]
     pub custom_fields: Vec<CustomField>,
     /// Key-value pairs set by billbridge; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// When the invoice moved through each status.
     #[serde(default, deserialize_with = "null_as_default")]
     pub status_transitions: StatusTransitions,
@@ -104,6 +111,77 @@ pub struct Invoice {
     pub livemode: bool,
 }
 
+impl fmt::Debug for Invoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let Invoice {
+            id,
+            customer,
+            currency,
+            status,
+            collection_method,
+            auto_advance,
+            subtotal,
+            total,
+            amount_due,
+            amount_paid,
+            amount_remaining,
+            amount_overpaid,
+            starting_balance,
+            ending_balance,
+            number,
+            hosted_invoice_url,
+            invoice_pdf,
+            due_date,
+            description,
+            footer,
+            custom_fields,
+            metadata,
+            status_transitions,
+            customer_name,
+            customer_email,
+            last_finalization_error,
+            lines,
+            created,
+            effective_at,
+            livemode,
+        } = self;
+        f.debug_struct("Invoice")
+            .field("id", id)
+            .field("customer", customer)
+            .field("currency", currency)
+            .field("status", status)
+            .field("collection_method", collection_method)
+            .field("auto_advance", auto_advance)
+            .field("subtotal", subtotal)
+            .field("total", total)
+            .field("amount_due", amount_due)
+            .field("amount_paid", amount_paid)
+            .field("amount_remaining", amount_remaining)
+            .field("amount_overpaid", amount_overpaid)
+            .field("starting_balance", starting_balance)
+            .field("ending_balance", ending_balance)
+            .field("number", number)
+            // Whoever holds these links sees the invoice, payer name included.
+            .field("hosted_invoice_url", &redacted(hosted_invoice_url))
+            .field("invoice_pdf", &redacted(invoice_pdf))
+            .field("due_date", due_date)
+            .field("description", &redacted(description))
+            .field("footer", &redacted(footer))
+            .field("custom_fields", custom_fields)
+            .field("metadata", metadata)
+            .field("status_transitions", status_transitions)
+            .field("customer_name", &redacted(customer_name))
+            .field("customer_email", &redacted(customer_email))
+            .field("last_finalization_error", last_finalization_error)
+            .field("lines", lines)
+            .field("created", created)
+            .field("effective_at", effective_at)
+            .field("livemode", livemode)
+            .finish()
+    }
+}
+
 impl HasId for Invoice {
     fn id(&self) -> &str {
         &self.id
@@ -127,11 +205,20 @@ pub struct StatusTransitions {
     pub voided_at: Option<i64>,
 }
 
-/// A label/value pair printed on an invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A label/value pair printed on an invoice. `Debug` shows the label only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomField {
     /// The label.
     pub name: String,
     /// The value.
     pub value: String,
+}
+
+impl fmt::Debug for CustomField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomField")
+            .field("name", &self.name)
+            .field("value", &Redacted)
+            .finish()
+    }
 }

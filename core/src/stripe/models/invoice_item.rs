@@ -1,8 +1,11 @@
 //! Invoice items (`ii_…`): pending or attached amounts that become invoice lines.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, Expandable, HasId, Invoice, Metadata, Period, Pricing, null_as_default};
+use super::{Customer, Expandable, HasId, Invoice, MetadataMap, Period, Pricing};
+use crate::redact::redacted;
 
 string_enum! {
     /// What an invoice item was generated from.
@@ -13,7 +16,10 @@ string_enum! {
 }
 
 /// An invoice item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the description only as set or not: the host writes it and it may
+/// name the patient or the care given.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceItem {
     /// `ii_…`.
     pub id: String,
@@ -34,8 +40,8 @@ pub struct InvoiceItem {
     #[serde(default = "one")]
     pub quantity: i64,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// The service period.
     #[serde(default)]
     pub period: Option<Period>,
@@ -57,6 +63,46 @@ pub struct InvoiceItem {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for InvoiceItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let InvoiceItem {
+            id,
+            customer,
+            invoice,
+            amount,
+            currency,
+            description,
+            quantity,
+            metadata,
+            period,
+            pricing,
+            parent,
+            discountable,
+            proration,
+            date,
+            livemode,
+        } = self;
+        f.debug_struct("InvoiceItem")
+            .field("id", id)
+            .field("customer", customer)
+            .field("invoice", invoice)
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("metadata", metadata)
+            .field("period", period)
+            .field("pricing", pricing)
+            .field("parent", parent)
+            .field("discountable", discountable)
+            .field("proration", proration)
+            .field("date", date)
+            .field("livemode", livemode)
+            .finish()
+    }
 }
 
 fn one() -> i64 {

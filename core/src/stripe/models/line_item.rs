@@ -1,9 +1,12 @@
 //! Invoice line items (`il_…`): post-basil lines carry `pricing` and `parent`
 //! instead of `price`, `plan` and `invoice_item`.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{HasId, Metadata, null_as_default};
+use super::{HasId, MetadataMap};
+use crate::redact::redacted;
 
 string_enum! {
     /// How a line (or invoice item) is priced.
@@ -24,7 +27,10 @@ string_enum! {
 }
 
 /// One line of an invoice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the description only as set or not: the host writes it and it may
+/// name the patient or the care given.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceLineItem {
     /// `il_…`.
     pub id: String,
@@ -42,8 +48,8 @@ pub struct InvoiceLineItem {
     #[serde(default)]
     pub quantity: Option<i64>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// The service period the line covers.
     #[serde(default)]
     pub period: Option<Period>,
@@ -59,6 +65,40 @@ pub struct InvoiceLineItem {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for InvoiceLineItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let InvoiceLineItem {
+            id,
+            invoice,
+            amount,
+            currency,
+            description,
+            quantity,
+            metadata,
+            period,
+            pricing,
+            parent,
+            discountable,
+            livemode,
+        } = self;
+        f.debug_struct("InvoiceLineItem")
+            .field("id", id)
+            .field("invoice", invoice)
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("metadata", metadata)
+            .field("period", period)
+            .field("pricing", pricing)
+            .field("parent", parent)
+            .field("discountable", discountable)
+            .field("livemode", livemode)
+            .finish()
+    }
 }
 
 impl HasId for InvoiceLineItem {

@@ -6,7 +6,6 @@
 //! keeps values it does not know in an `Unknown(String)` variant, nullable fields are
 //! `Option`, and a `null` metadata or list decodes as empty.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -119,8 +118,8 @@ pub use webhook_endpoint::WebhookEndpoint;
 /// The invoice status shared with the domain layer.
 pub use crate::domain::status::InvoiceStatus;
 
-/// Stripe metadata: string keys to string values, sorted by key.
-pub type Metadata = BTreeMap<String, String>;
+/// Stripe metadata: string keys to string values, sorted by key; `Debug` shows keys only.
+pub use crate::domain::metadata::MetadataMap;
 
 /// Anything Stripe identifies by an `id`.
 pub trait HasId {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Expandable, HasId, Metadata, Product, null_as_default};
+use super::{Expandable, HasId, MetadataMap, Product};
 
 string_enum! {
     /// One-off or recurring.
@@ -87,8 +87,8 @@ pub struct Price {
     #[serde(default)]
     pub nickname: Option<String>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Creation time, unix seconds.
     pub created: i64,
     /// Live mode (`true`) or test mode.

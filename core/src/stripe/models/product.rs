@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Expandable, HasId, Metadata, Price, null_as_default};
+use super::{Expandable, HasId, MetadataMap, Price};
 
 /// A Stripe product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,8 +24,8 @@ pub struct Product {
     #[serde(default)]
     pub unit_label: Option<String>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Creation time, unix seconds.
     pub created: i64,
     /// Last update, unix seconds.

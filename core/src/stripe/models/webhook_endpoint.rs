@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{HasId, Metadata, null_as_default};
+use super::{HasId, MetadataMap, null_as_default};
 
 /// A webhook endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +25,8 @@ pub struct WebhookEndpoint {
     #[serde(default)]
     pub description: Option<String>,
     /// Key-value pairs; empty when Stripe sends `null`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
+    #[serde(default)]
+    pub metadata: MetadataMap,
     /// Creation time, unix seconds.
     pub created: i64,
     /// Live mode (`true`) or test mode.

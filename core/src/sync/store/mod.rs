@@ -17,7 +17,6 @@
 //! `SqliteStore`; a host can implement [`SyncStore`] on its own database. Every
 //! implementation must pass the same contract (`tests/store_contract.rs`).
 
-use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -27,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
+use crate::redact::redacted;
 
 mod memory;
 #[cfg(feature = "sqlite")]
@@ -36,9 +36,9 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
-/// Metadata as billbridge keeps it: string keys to string values, ordered by key so that
-/// stored and serialised forms are deterministic.
-pub type MetadataMap = BTreeMap<String, String>;
+/// Metadata as billbridge keeps it: ordered by key so that stored and serialised forms
+/// are deterministic; `Debug` shows keys only.
+pub use crate::domain::metadata::MetadataMap;
 
 /// Which kind of host record a party id names. Host ids of patients and organisations may
 /// come from different tables and collide, so the kind is part of every party key.
@@ -842,87 +842,114 @@ impl<T: SyncStore + ?Sized> SyncStore for Arc<T> {
     }
 }
 
-/// Prints a metadata map's keys with every value hidden: metadata carries personal data
-/// (names, dates of birth, phone numbers) and must never reach a log.
-struct RedactedMetadata<'a>(&'a MetadataMap);
-
-impl fmt::Debug for RedactedMetadata<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "<redacted>")))
-            .finish()
-    }
-}
-
-/// Prints whether an optional link is present, hiding it: hosted invoice pages and PDF
-/// links open the invoice, payer name included, to whoever holds them.
-fn redacted_link(link: &Option<String>) -> &'static str {
-    match link {
-        Some(_) => "<redacted>",
-        None => "None",
-    }
-}
-
 impl fmt::Debug for CustomerLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CustomerLink {
+            account,
+            party_kind,
+            host_party_id,
+            stripe_customer_id,
+            metadata_sent,
+        } = self;
         f.debug_struct("CustomerLink")
-            .field("account", &self.account)
-            .field("party_kind", &self.party_kind)
-            .field("host_party_id", &self.host_party_id)
-            .field("stripe_customer_id", &self.stripe_customer_id)
-            .field("metadata_sent", &RedactedMetadata(&self.metadata_sent))
+            .field("account", account)
+            .field("party_kind", party_kind)
+            .field("host_party_id", host_party_id)
+            .field("stripe_customer_id", stripe_customer_id)
+            .field("metadata_sent", metadata_sent)
             .finish()
     }
 }
 
 impl fmt::Debug for InvoiceMirror {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let InvoiceMirror {
+            account,
+            host_invoice_id,
+            stripe_invoice_id,
+            stripe_customer_id,
+            status,
+            number,
+            currency,
+            subtotal,
+            total,
+            amount_due,
+            amount_paid,
+            amount_remaining,
+            starting_balance,
+            ending_balance,
+            hosted_invoice_url,
+            invoice_pdf,
+            due_date,
+            created,
+            metadata,
+            paid_at,
+            paid_outside,
+            stripe_updated_at,
+            payer_kind,
+            payer_host_id,
+            patient_host_id,
+        } = self;
         f.debug_struct("InvoiceMirror")
-            .field("account", &self.account)
-            .field("host_invoice_id", &self.host_invoice_id)
-            .field("stripe_invoice_id", &self.stripe_invoice_id)
-            .field("stripe_customer_id", &self.stripe_customer_id)
-            .field("status", &self.status)
-            .field("number", &self.number)
-            .field("currency", &self.currency)
-            .field("subtotal", &self.subtotal)
-            .field("total", &self.total)
-            .field("amount_due", &self.amount_due)
-            .field("amount_paid", &self.amount_paid)
-            .field("amount_remaining", &self.amount_remaining)
-            .field("starting_balance", &self.starting_balance)
-            .field("ending_balance", &self.ending_balance)
-            .field(
-                "hosted_invoice_url",
-                &redacted_link(&self.hosted_invoice_url),
-            )
-            .field("invoice_pdf", &redacted_link(&self.invoice_pdf))
-            .field("due_date", &self.due_date)
-            .field("created", &self.created)
-            .field("metadata", &RedactedMetadata(&self.metadata))
-            .field("paid_at", &self.paid_at)
-            .field("paid_outside", &self.paid_outside)
-            .field("stripe_updated_at", &self.stripe_updated_at)
-            .field("payer_kind", &self.payer_kind)
-            .field("payer_host_id", &self.payer_host_id)
-            .field("patient_host_id", &self.patient_host_id)
+            .field("account", account)
+            .field("host_invoice_id", host_invoice_id)
+            .field("stripe_invoice_id", stripe_invoice_id)
+            .field("stripe_customer_id", stripe_customer_id)
+            .field("status", status)
+            .field("number", number)
+            .field("currency", currency)
+            .field("subtotal", subtotal)
+            .field("total", total)
+            .field("amount_due", amount_due)
+            .field("amount_paid", amount_paid)
+            .field("amount_remaining", amount_remaining)
+            .field("starting_balance", starting_balance)
+            .field("ending_balance", ending_balance)
+            // Hosted invoice pages and PDF links open the invoice, payer name included,
+            // to whoever holds them.
+            .field("hosted_invoice_url", &redacted(hosted_invoice_url))
+            .field("invoice_pdf", &redacted(invoice_pdf))
+            .field("due_date", due_date)
+            .field("created", created)
+            .field("metadata", metadata)
+            .field("paid_at", paid_at)
+            .field("paid_outside", paid_outside)
+            .field("stripe_updated_at", stripe_updated_at)
+            .field("payer_kind", payer_kind)
+            .field("payer_host_id", payer_host_id)
+            .field("patient_host_id", patient_host_id)
             .finish()
     }
 }
 
 impl fmt::Debug for MirrorQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let MirrorQuery {
+            account,
+            status,
+            payer_kind,
+            payer_host_id,
+            created_from,
+            created_before,
+            metadata,
+            changed_since,
+            after,
+            limit,
+        } = self;
         f.debug_struct("MirrorQuery")
-            .field("account", &self.account)
-            .field("status", &self.status)
-            .field("payer_kind", &self.payer_kind)
-            .field("payer_host_id", &self.payer_host_id)
-            .field("created_from", &self.created_from)
-            .field("created_before", &self.created_before)
-            .field("metadata", &RedactedMetadata(&self.metadata))
-            .field("changed_since", &self.changed_since)
-            .field("after", &self.after)
-            .field("limit", &self.limit)
+            .field("account", account)
+            .field("status", status)
+            .field("payer_kind", payer_kind)
+            .field("payer_host_id", payer_host_id)
+            .field("created_from", created_from)
+            .field("created_before", created_before)
+            .field("metadata", metadata)
+            .field("changed_since", changed_since)
+            .field("after", after)
+            .field("limit", limit)
             .finish()
     }
 }
