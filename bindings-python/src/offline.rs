@@ -311,7 +311,8 @@ macro_rules! offline_methods {
         impl $class {
             /// `OfflineBilling(store=MemoryStore(), ledger=MemoryLedgerStore(),
             /// account=None, number_prefix="OFF")`: invoice mirrors go to `store`
-            /// (reports read them there), invoices and payments to `ledger`.
+            /// (reports read them there), invoices and payments to `ledger`. The
+            /// ledger is in memory only: the core offers no persistent ledger store yet.
             #[new]
             #[pyo3(signature = (*, store=None, ledger=None, account=None, number_prefix=None))]
             fn new(
