@@ -12,7 +12,7 @@ use billbridge::domain::catalogue::{Catalogue, Service};
 use billbridge::domain::money::{Currency, Money};
 use billbridge::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
 use billbridge::mock::{
-    Fault, MockServer, MockStripe, RequestOutcome, SignatureTime, WebhookOptions,
+    Fault, MockServer, MockStripe, RateLimit, RequestOutcome, SignatureTime, WebhookOptions,
 };
 use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::TransportErrorKind;
@@ -149,7 +149,47 @@ impl PyMockStripe {
         Ok(())
     }
 
-    /// Removes every fault.
+    /// Makes every request whose path starts with `path_prefix` (`"/"` for all) fail
+    /// with `fault` (the names of `fail_next`) with probability `rate`, from 0 to 1,
+    /// rolled on a generator seeded from the mock's seed.
+    #[pyo3(signature = (path_prefix, fault, *, rate, status=None))]
+    fn fail_randomly(
+        &self,
+        path_prefix: &str,
+        fault: &str,
+        rate: f64,
+        status: Option<u16>,
+    ) -> PyResult<()> {
+        let fault = fault_from_name(fault, status)?;
+        self.0.faults().random(path_prefix, fault, rate);
+        Ok(())
+    }
+
+    /// Delays every request by `seconds` (None removes the delay).
+    fn set_latency(&self, seconds: Option<f64>) -> PyResult<()> {
+        let latency = seconds
+            .map(Duration::try_from_secs_f64)
+            .transpose()
+            .map_err(|_| {
+                PyValueError::new_err("latency must be a finite number of seconds, 0 or more")
+            })?;
+        self.0.faults().latency(latency);
+        Ok(())
+    }
+
+    /// Answers 429 `rate_limit` past `per_second` requests per second (None removes the
+    /// limit): a token bucket that starts full and refills as the mock clock advances,
+    /// or as real time passes with `real_time=True`.
+    #[pyo3(signature = (per_second, *, real_time=false))]
+    fn set_rate_limit(&self, per_second: Option<u32>, real_time: bool) {
+        let limit = per_second.map(|rate| {
+            let limit = RateLimit::per_second(rate);
+            if real_time { limit.real_time() } else { limit }
+        });
+        self.0.faults().rate_limit(limit);
+    }
+
+    /// Removes every fault, the latency and the rate limit.
     fn clear_faults(&self) {
         self.0.faults().clear();
     }
@@ -507,7 +547,8 @@ impl PyInvoicePreview {
     }
 }
 
-fn stripe_money(amount: i64, currency: &str) -> PyResult<PyMoney> {
+/// A Stripe-unit amount of a mirror as `Money`.
+pub fn stripe_money(amount: i64, currency: &str) -> PyResult<PyMoney> {
     let currency = Currency::new(currency).map_err(raise)?;
     Money::from_stripe_amount(amount, currency)
         .map(PyMoney)
@@ -928,7 +969,7 @@ fn optional_patient(patient: Option<&Bound<'_, PyPatient>>) -> Option<Patient> {
     patient.map(|patient| patient.get().0.clone())
 }
 
-fn services_from_py(services: &Bound<'_, PyAny>) -> PyResult<Vec<Service>> {
+pub fn services_from_py(services: &Bound<'_, PyAny>) -> PyResult<Vec<Service>> {
     let mut list = Vec::new();
     for service in services.try_iter()? {
         let service = service?;
@@ -977,6 +1018,19 @@ fn idempotency_secret_from_py(value: &Bound<'_, PyAny>) -> PyResult<IdempotencyS
     IdempotencySecret::new(bytes).map_err(raise)
 }
 
+/// A `MemoryStore` or a `SqliteStore` as the core's shared store.
+pub fn store_from_py(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SyncStore>> {
+    if let Ok(memory) = store.cast::<PyMemoryStore>() {
+        Ok(memory.get().0.clone() as Arc<dyn SyncStore>)
+    } else if let Ok(sqlite) = store.cast::<PySqliteStore>() {
+        Ok(sqlite.get().store.clone() as Arc<dyn SyncStore>)
+    } else {
+        Err(PyTypeError::new_err(
+            "store must be a MemoryStore or a SqliteStore",
+        ))
+    }
+}
+
 /// Builds the core bridge from the keyword arguments both flavours take.
 #[allow(clippy::too_many_arguments)] // one keyword argument per builder option
 fn build_bridge(
@@ -1013,15 +1067,7 @@ fn build_bridge(
         builder = builder.metadata_policy(policy.get().0.clone());
     }
     if let Some(store) = store.filter(|store| !store.is_none()) {
-        if let Ok(memory) = store.cast::<PyMemoryStore>() {
-            builder = builder.shared_store(memory.get().0.clone() as Arc<dyn SyncStore>);
-        } else if let Ok(sqlite) = store.cast::<PySqliteStore>() {
-            builder = builder.shared_store(sqlite.get().store.clone() as Arc<dyn SyncStore>);
-        } else {
-            return Err(PyTypeError::new_err(
-                "store must be a MemoryStore or a SqliteStore",
-            ));
-        }
+        builder = builder.shared_store(store_from_py(store)?);
     }
     if let Some(account) = account {
         builder = builder.account(account);
@@ -1067,12 +1113,13 @@ fn payer(value: &Bound<'_, PyAny>) -> PyResult<PayerRef> {
     payer_from_py(value)
 }
 
-fn core<T>(result: Result<T, Error>) -> Result<T, BindingError> {
+pub fn core<T>(result: Result<T, Error>) -> Result<T, BindingError> {
     result.map_err(BindingError::Core)
 }
 
-/// Runs one bridge call, blocking (GIL released) or as an awaitable.
-trait Flavour {
+/// Runs one bridge call, blocking (GIL released) or as an awaitable; the offline
+/// billing classes use the same two flavours.
+pub trait Flavour {
     fn run<'py, F, T, O>(
         py: Python<'py>,
         future: F,
@@ -1084,7 +1131,7 @@ trait Flavour {
         O: for<'a> IntoPyObject<'a> + Send + 'static;
 }
 
-struct Blocking;
+pub struct Blocking;
 
 impl Flavour for Blocking {
     fn run<'py, F, T, O>(
@@ -1102,7 +1149,7 @@ impl Flavour for Blocking {
     }
 }
 
-struct Awaitable;
+pub struct Awaitable;
 
 impl Flavour for Awaitable {
     fn run<'py, F, T, O>(
@@ -1459,6 +1506,22 @@ macro_rules! bridge_methods {
                         core(found.map_err(Error::from))
                     },
                     |payments| payments.into_iter().map(crate::report::PyPayment).collect::<Vec<_>>(),
+                )
+            }
+
+            /// The portal view of `payer`: their finalized invoices, paid and unpaid,
+            /// with pay links and what remains to pay per currency.
+            fn portal<'py>(&self, py: Python<'py>, payer: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+                let payer = self::payer(payer)?;
+                let bridge = self.0.clone();
+                <$flavour>::run(
+                    py,
+                    async move {
+                        let store = bridge.store().clone();
+                        let portal = billbridge::report::portal(store.as_ref(), bridge.account(), &payer).await;
+                        core(portal.map_err(Error::from))
+                    },
+                    crate::report::PyPortal,
                 )
             }
 

@@ -9,6 +9,7 @@ mod convert;
 mod domain;
 mod errors;
 mod money;
+mod offline;
 mod report;
 mod runtime;
 mod stripe;
@@ -38,6 +39,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     stripe::register(module)?;
     bridge::register(module)?;
     report::register(module)?;
+    offline::register(module)?;
     module.add_function(wrap_pyfunction!(_panic_for_tests, module)?)?;
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! Reports and CSV export: the query keyword arguments, `Payment` rows, and the
-//! `write_csv` / `write_payments_csv` functions that stream to a path or to any
-//! Python file object (text or binary).
+//! Reports and CSV export: the query keyword arguments, `Payment` rows, a payer's
+//! `Portal`, and the `write_csv` / `write_payments_csv` functions that stream to a path
+//! or to any Python file object (text or binary).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use billbridge::domain::party::PayerRef;
 use billbridge::report::{
-    Column, DateRange, InvoiceQuery, Payment, PaymentColumn, write_csv as core_write_csv,
-    write_payments_csv as core_write_payments_csv,
+    Column, DateRange, InvoiceQuery, Payment, PaymentColumn, Portal, PortalInvoice,
+    write_csv as core_write_csv, write_payments_csv as core_write_payments_csv,
 };
 use billbridge::sync::InvoiceRecord;
 use billbridge::sync::store::PartyKind;
@@ -17,11 +17,11 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDate, PyString};
 
-use crate::bridge::PyInvoiceRecord;
-use crate::convert::{date_from_py, date_to_py};
+use crate::bridge::{PyInvoiceRecord, stripe_money};
+use crate::convert::{date_from_py, date_to_py, to_py};
 use crate::domain::PyPayerRef;
 use crate::errors::raise;
-use crate::money::PyMoney;
+use crate::money::{PyMoney, currency_from_py};
 
 /// A date range from a `(first, last)` pair of dates, both included.
 pub fn range_from_py(range: &Bound<'_, PyAny>) -> PyResult<DateRange> {
@@ -98,6 +98,12 @@ impl PyPayment {
             ),
         };
         Ok(PyPayerRef(payer))
+    }
+
+    /// The metadata of the invoice paid (what `"meta:<key>"` CSV columns show).
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.metadata)
     }
 
     /// The patient the invoice was about.
@@ -224,6 +230,9 @@ fn invoice_column(name: &str) -> PyResult<Column> {
 }
 
 fn payment_column(name: &str) -> PyResult<PaymentColumn> {
+    if let Some(key) = name.strip_prefix("meta:") {
+        return Ok(PaymentColumn::meta(key));
+    }
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .map_err(|_| PyValueError::new_err(format!("unknown payment column {name:?}")))
 }
@@ -255,6 +264,8 @@ fn write_csv(
 }
 
 /// Writes payments as CSV to a path or a file object; returns the rows written.
+/// Columns are names (`"date"`, `"host_invoice_id"`, `"method"`, `"amount"`, …) or
+/// `"meta:<key>"` for a metadata value of the invoice paid.
 #[pyfunction]
 fn write_payments_csv(
     payments: &Bound<'_, PyAny>,
@@ -278,9 +289,114 @@ fn write_payments_csv(
     })
 }
 
+fn payer_of(kind: PartyKind, id: &str) -> PyResult<PyPayerRef> {
+    let payer = match kind {
+        PartyKind::Patient => {
+            PayerRef::Patient(billbridge::domain::party::PatientId::new(id).map_err(raise)?)
+        }
+        PartyKind::Organisation => PayerRef::Organisation(
+            billbridge::domain::party::OrganisationId::new(id).map_err(raise)?,
+        ),
+    };
+    Ok(PyPayerRef(payer))
+}
+
+/// One invoice as its payer sees it in a portal.
+#[pyclass(name = "PortalInvoice", module = "billbridge", frozen)]
+pub struct PyPortalInvoice(PortalInvoice);
+
+#[pymethods]
+impl PyPortalInvoice {
+    /// The invoice.
+    #[getter]
+    fn invoice(&self) -> PyInvoiceRecord {
+        PyInvoiceRecord(self.0.invoice.clone())
+    }
+
+    /// Where to pay it (Stripe's hosted page), for an invoice still owing.
+    #[getter]
+    fn pay_link(&self) -> Option<&str> {
+        self.0.pay_link.as_deref()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PortalInvoice(host_invoice_id={:?}, status='{}')",
+            self.0.invoice.host_invoice_id,
+            self.0.invoice.status.as_str()
+        )
+    }
+}
+
+/// A payer's invoices, paid and unpaid (drafts excluded), and what they still owe.
+#[pyclass(name = "Portal", module = "billbridge", frozen)]
+pub struct PyPortal(pub Portal);
+
+#[pymethods]
+impl PyPortal {
+    /// Whose portal this is.
+    #[getter]
+    fn payer(&self) -> PyResult<PyPayerRef> {
+        payer_of(self.0.payer_kind, &self.0.payer_host_id)
+    }
+
+    /// Every finalized invoice of the payer, oldest first.
+    #[getter]
+    fn invoices(&self) -> Vec<PyPortalInvoice> {
+        self.0
+            .invoices
+            .iter()
+            .cloned()
+            .map(PyPortalInvoice)
+            .collect()
+    }
+
+    /// The invoices still owing (open or uncollectible).
+    fn unpaid(&self) -> Vec<PyPortalInvoice> {
+        self.0.unpaid().cloned().map(PyPortalInvoice).collect()
+    }
+
+    /// The paid invoices.
+    fn paid(&self) -> Vec<PyPortalInvoice> {
+        self.0.paid().cloned().map(PyPortalInvoice).collect()
+    }
+
+    /// What remains to pay, keyed by lowercase currency code.
+    #[getter]
+    fn remaining(&self) -> PyResult<std::collections::BTreeMap<String, PyMoney>> {
+        self.0
+            .remaining
+            .iter()
+            .map(|(currency, amount)| Ok((currency.clone(), stripe_money(*amount, currency)?)))
+            .collect()
+    }
+
+    /// What remains to pay in `currency` (zero when nothing).
+    fn remaining_in(&self, currency: &Bound<'_, PyAny>) -> PyResult<PyMoney> {
+        let currency = currency_from_py(currency)?;
+        stripe_money(self.0.remaining_in(currency.code()), currency.code())
+    }
+
+    /// The portal as plain Python values.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Portal(payer={}:{:?}, invoices={})",
+            self.0.payer_kind.as_str(),
+            self.0.payer_host_id,
+            self.0.invoices.len()
+        )
+    }
+}
+
 /// Registers the report classes and functions.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyPayment>()?;
+    module.add_class::<PyPortalInvoice>()?;
+    module.add_class::<PyPortal>()?;
     module.add_function(wrap_pyfunction!(write_csv, module)?)?;
     module.add_function(wrap_pyfunction!(write_payments_csv, module)?)?;
     Ok(())

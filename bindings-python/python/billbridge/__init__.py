@@ -2,7 +2,8 @@
 
 Everything here is implemented by the Rust core; this package re-exports the
 native module ``billbridge._native``. Blocking calls release the GIL; the
-``billbridge.aio`` module offers the same bridge calls as awaitables.
+``billbridge.aio`` module offers the same bridge and offline billing calls as
+awaitables.
 """
 
 from billbridge._native import (
@@ -25,15 +26,21 @@ from billbridge._native import (
     InvoiceLine,
     InvoicePreview,
     InvoiceRecord,
+    LedgerRecord,
+    MemoryLedgerStore,
     MemoryStore,
     MetadataPolicy,
     MockServer,
     MockStripe,
     Money,
+    OfflineBilling,
+    OfflineServiceInvoice,
     Organisation,
     Patient,
     PayerRef,
     Payment,
+    Portal,
+    PortalInvoice,
     Practitioner,
     RecordedRequest,
     Service,
@@ -79,15 +86,21 @@ __all__ = [
     "InvoiceLine",
     "InvoicePreview",
     "InvoiceRecord",
+    "LedgerRecord",
+    "MemoryLedgerStore",
     "MemoryStore",
     "MetadataPolicy",
     "MockServer",
     "MockStripe",
     "Money",
+    "OfflineBilling",
+    "OfflineServiceInvoice",
     "Organisation",
     "Patient",
     "PayerRef",
     "Payment",
+    "Portal",
+    "PortalInvoice",
     "Practitioner",
     "RecordedRequest",
     "Service",
