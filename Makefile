@@ -38,9 +38,10 @@ test-python: python-binding ## Python tests: the binding (pytest, stubtest, mypy
 	$(PYTHON) -m mypy.stubtest billbridge --allowlist bindings-python/stubtest-allowlist.txt
 	$(PYTHON) -m mypy --strict examples/python/
 
-lint: ## Formatting and clippy, as CI checks them
+lint: ## Formatting, clippy and rustdoc, as CI checks them
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p billbridge --all-features
 
 fmt: ## Format the Rust code
 	cargo fmt --all

@@ -151,7 +151,8 @@ impl BillbridgeBuilder {
         self
     }
 
-    /// The practice's catalogue, for [`Billbridge::catalogue_line`].
+    /// The practice's catalogue, kept on the bridge ([`Billbridge::catalogue`]) so that the
+    /// host and the bindings build catalogue lines from one list.
     #[must_use]
     pub fn catalogue(mut self, catalogue: Catalogue) -> Self {
         self.catalogue = catalogue;
