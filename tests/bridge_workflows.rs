@@ -877,6 +877,43 @@ mod bulk {
     use billbridge::sync::{BulkOptions, BulkProgress, InvoiceRequest};
     use std::sync::{Arc, Mutex};
 
+    #[test]
+    fn the_default_rate_follows_the_key_mode_and_can_be_set() {
+        use billbridge::stripe::client::StripeClient;
+        use billbridge::stripe::http::HttpTransport;
+        use billbridge::stripe::key::ApiKey;
+        use billbridge::sync::{
+            Billbridge, IdempotencySecret, LIVE_MODE_REQUESTS_PER_SECOND,
+            TEST_MODE_REQUESTS_PER_SECOND,
+        };
+        let bridge_over = |client: StripeClient, rate: Option<u32>| {
+            let builder = Billbridge::builder(client)
+                .idempotency_secret(IdempotencySecret::new(bridge_common::SECRET).unwrap());
+            match rate {
+                Some(rate) => builder.requests_per_second(rate),
+                None => builder,
+            }
+            .build()
+            .unwrap()
+            .requests_per_second()
+        };
+        let http =
+            |key: &str| StripeClient::new(HttpTransport::new(ApiKey::parse(key).unwrap()).unwrap());
+        assert_eq!(
+            bridge_over(http("sk_live_abc123"), None),
+            LIVE_MODE_REQUESTS_PER_SECOND
+        );
+        assert_eq!(
+            bridge_over(http("rk_test_abc123"), None),
+            TEST_MODE_REQUESTS_PER_SECOND
+        );
+        assert_eq!(
+            bridge_over(StripeClient::new(billbridge::mock::MockStripe::new()), None),
+            TEST_MODE_REQUESTS_PER_SECOND
+        );
+        assert_eq!(bridge_over(http("sk_live_abc123"), Some(40)), 40);
+    }
+
     fn patient(number: usize) -> Patient {
         Patient::new(
             PatientId::new(format!("P-{number}")).unwrap(),

@@ -733,6 +733,11 @@ fn check_key(given: Option<&str>, expected: &str) -> Result<(), ApiError> {
 
 #[async_trait]
 impl Transport for MockStripe {
+    /// The mock refuses live keys: it is always test mode.
+    fn livemode(&self) -> Option<bool> {
+        Some(false)
+    }
+
     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError> {
         let key = self.inner.api_key.clone();
         self.process(request, Some(&key)).await

@@ -209,6 +209,10 @@ fn map_reqwest_error(error: reqwest::Error, request: &StripeRequest) -> Transpor
 
 #[async_trait]
 impl Transport for HttpTransport {
+    fn livemode(&self) -> Option<bool> {
+        Some(!self.key.is_test_mode())
+    }
+
     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError> {
         let mut url = format!("{}{}", self.base_url, request.path);
         let headers = self.headers(request)?;

@@ -136,6 +136,13 @@ pub trait Transport: Send + Sync {
     /// # Errors
     /// A [`TransportError`] when no HTTP response was received.
     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError>;
+
+    /// Whether this transport acts on live data (`Some(true)`), test data
+    /// (`Some(false)`), or cannot tell (`None`, the default). Callers use it for defaults
+    /// that differ by mode, such as Stripe's rate limit (100 requests/s live, 25 in test).
+    fn livemode(&self) -> Option<bool> {
+        None
+    }
 }
 
 #[async_trait]
@@ -143,11 +150,19 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError> {
         (**self).send(request).await
     }
+
+    fn livemode(&self) -> Option<bool> {
+        (**self).livemode()
+    }
 }
 
 #[async_trait]
 impl<T: Transport + ?Sized> Transport for Box<T> {
     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError> {
         (**self).send(request).await
+    }
+
+    fn livemode(&self) -> Option<bool> {
+        (**self).livemode()
     }
 }

@@ -146,6 +146,11 @@ impl Billbridge {
         self.inner.currency
     }
 
+    /// The request rate bulk operations keep to unless told otherwise.
+    pub fn requests_per_second(&self) -> u32 {
+        self.inner.requests_per_second
+    }
+
     /// Now, unix seconds, from the configured clock.
     pub fn now(&self) -> i64 {
         self.inner.clock.now_unix()

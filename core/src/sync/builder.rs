@@ -58,7 +58,8 @@ pub struct BillbridgeBuilder {
     currency: Currency,
     default_days_until_due: Option<u32>,
     clock: Arc<dyn Clock>,
-    requests_per_second: u32,
+    /// `None`: Stripe's limit for the client's mode (live or test).
+    requests_per_second: Option<u32>,
 }
 
 impl fmt::Debug for BillbridgeBuilder {
@@ -86,7 +87,7 @@ impl BillbridgeBuilder {
             currency: Currency::GBP,
             default_days_until_due: None,
             clock: Arc::new(SystemClock),
-            requests_per_second: TEST_MODE_REQUESTS_PER_SECOND,
+            requests_per_second: None,
         }
     }
 
@@ -183,11 +184,12 @@ impl BillbridgeBuilder {
         self
     }
 
-    /// The default request rate of bulk operations (25 by default, Stripe's test-mode
-    /// limit; use [`LIVE_MODE_REQUESTS_PER_SECOND`] for a live account).
+    /// The default request rate of bulk operations. Without it, Stripe's limit for the
+    /// client's mode: [`LIVE_MODE_REQUESTS_PER_SECOND`] for a live key,
+    /// [`TEST_MODE_REQUESTS_PER_SECOND`] for a test key or a transport that cannot tell.
     #[must_use]
     pub fn requests_per_second(mut self, requests_per_second: u32) -> Self {
-        self.requests_per_second = requests_per_second;
+        self.requests_per_second = Some(requests_per_second);
         self
     }
 
@@ -201,7 +203,14 @@ impl BillbridgeBuilder {
         let secret = self
             .idempotency_secret
             .ok_or(SyncError::MissingIdempotencySecret)?;
-        if self.requests_per_second == 0 {
+        let requests_per_second =
+            self.requests_per_second
+                .unwrap_or(if self.client.livemode() == Some(true) {
+                    LIVE_MODE_REQUESTS_PER_SECOND
+                } else {
+                    TEST_MODE_REQUESTS_PER_SECOND
+                });
+        if requests_per_second == 0 {
             return Err(SyncError::InvalidRateLimit {
                 requests_per_second: 0,
             }
@@ -221,7 +230,7 @@ impl BillbridgeBuilder {
             currency: self.currency,
             default_days_until_due: self.default_days_until_due,
             clock: self.clock,
-            requests_per_second: self.requests_per_second,
+            requests_per_second,
         }))
     }
 }

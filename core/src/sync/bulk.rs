@@ -136,6 +136,10 @@ impl Transport for RateLimited {
         }
         self.inner.send(request).await
     }
+
+    fn livemode(&self) -> Option<bool> {
+        self.inner.livemode()
+    }
 }
 
 impl Billbridge {

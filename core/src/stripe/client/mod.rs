@@ -323,6 +323,12 @@ impl StripeClient {
         }
     }
 
+    /// Whether the transport acts on live data, test data, or cannot tell
+    /// ([`Transport::livemode`]).
+    pub fn livemode(&self) -> Option<bool> {
+        self.inner.transport.livemode()
+    }
+
     /// The API version this client speaks.
     pub fn api_version(&self) -> &str {
         &self.inner.api_version
