@@ -1,6 +1,11 @@
 //! A small practice day with no Stripe account: invoices raised on the ledger, paid by
 //! hand in parts, voided and written off, a service split between insurer and client
 //! invoiced from billing rates, and the same reports and CSV export as with Stripe.
+//!
+//! Every check runs against each ledger store: [`MemoryLedgerStore`] and, with feature
+//! `sqlite`, [`SqliteStore`] in memory and on file. The ledger contract itself
+//! (compare-and-set, paging, numbering, concurrency) is checked at the end, then what
+//! only a file can show: the books survive reopening it.
 
 // Helpers outside #[test] functions unwrap too, which clippy's allow-unwrap-in-tests
 // does not cover; a panic there is a failed test, as intended.
@@ -17,7 +22,8 @@ use billbridge::domain::party::{Patient, PatientId, PayerRef};
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::report::{self, Column, DateRange, PaymentChannel, PaymentColumn};
 use billbridge::sync::offline::{
-    MemoryLedgerStore, OfflineBilling, OfflineError, service_invoice_id,
+    LedgerRecord, LedgerStore, MemoryLedgerStore, OfflineBilling, OfflineError,
+    service_invoice_id,
 };
 use billbridge::sync::store::{MemoryStore, MetadataMap, SyncStore};
 
@@ -63,13 +69,17 @@ fn names(name: &str) -> MetadataMap {
     MetadataMap::from([("patient_name".to_owned(), name.to_owned())])
 }
 
-fn billing() -> OfflineBilling<MemoryStore> {
-    OfflineBilling::new(MemoryStore::new(), MemoryLedgerStore::new())
+/// A ledger store under test; clones share the same books.
+trait Ledger: LedgerStore + Clone + 'static {}
+
+impl<L: LedgerStore + Clone + 'static> Ledger for L {}
+
+fn billing<L: Ledger>(ledger: L) -> OfflineBilling<MemoryStore, L> {
+    OfflineBilling::new(MemoryStore::new(), ledger)
 }
 
-#[tokio::test]
-async fn raising_issues_a_numbered_dated_open_invoice_and_is_idempotent() {
-    let billing = billing();
+async fn raising_issues_a_numbered_dated_open_invoice_and_is_idempotent<L: Ledger>(ledger: L) {
+    let billing = billing(ledger);
     let raised = billing
         .raise_with_metadata(&john_draft(), day(), names("John Deer"))
         .await
@@ -114,9 +124,8 @@ async fn raising_issues_a_numbered_dated_open_invoice_and_is_idempotent() {
     assert_eq!(second.number.as_deref(), Some("OFF-0002"));
 }
 
-#[tokio::test]
-async fn manual_payments_add_up_until_paid_and_overpayment_is_refused() {
-    let billing = billing();
+async fn manual_payments_add_up_until_paid_and_overpayment_is_refused<L: Ledger>(ledger: L) {
+    let billing = billing(ledger);
     billing.raise(&john_draft(), day()).await.unwrap();
 
     let cash = ManualPayment::new(PaymentMethod::Cash, Money::gbp(5000), day());
@@ -175,9 +184,8 @@ async fn manual_payments_add_up_until_paid_and_overpayment_is_refused() {
     assert_eq!(error.code(), "unknown_invoice");
 }
 
-#[tokio::test]
-async fn void_and_uncollectible_follow_the_state_machine() {
-    let billing = billing();
+async fn void_and_uncollectible_follow_the_state_machine<L: Ledger>(ledger: L) {
+    let billing = billing(ledger);
     billing.raise(&ben_draft("INV-1004"), day()).await.unwrap();
     let voided = billing.void("INV-1004", day()).await.unwrap();
     assert_eq!(voided.status, InvoiceStatus::Void);
@@ -222,9 +230,8 @@ fn rates() -> BillingRates {
     .unwrap()
 }
 
-#[tokio::test]
-async fn billing_rates_invoice_the_clients_part_after_the_insurer_paid() {
-    let billing = billing();
+async fn billing_rates_invoice_the_clients_part_after_the_insurer_paid<L: Ledger>(ledger: L) {
+    let billing = billing(ledger);
     let rates = rates();
     let eli = PatientId::new("P-1007").unwrap();
     let session = Service::new(
@@ -298,9 +305,8 @@ async fn billing_rates_invoice_the_clients_part_after_the_insurer_paid() {
     assert!(rerun.is_empty(), "stamped services are not invoiced twice");
 }
 
-#[tokio::test]
-async fn the_offline_day_reports_and_exports_like_a_stripe_day() {
-    let billing = billing();
+async fn the_offline_day_reports_and_exports_like_a_stripe_day<L: Ledger>(ledger: L) {
+    let billing = billing(ledger);
     billing
         .raise_with_metadata(&john_draft(), day(), names("John Deer"))
         .await
@@ -436,9 +442,8 @@ async fn the_offline_day_reports_and_exports_like_a_stripe_day() {
     );
 }
 
-#[tokio::test]
-async fn the_mirror_dates_a_payment_as_the_ledger_does_after_later_changes() {
-    let billing = billing();
+async fn the_mirror_dates_a_payment_as_the_ledger_does_after_later_changes<L: Ledger>(ledger: L) {
+    let billing = billing(ledger);
     billing.raise(&john_draft(), day()).await.unwrap();
     billing
         .record_payment(
@@ -483,9 +488,7 @@ async fn the_mirror_dates_a_payment_as_the_ledger_does_after_later_changes() {
     );
 }
 
-#[tokio::test]
-async fn mirrors_are_rebuilt_from_the_ledger_into_a_fresh_store() {
-    let ledger = MemoryLedgerStore::new();
+async fn mirrors_are_rebuilt_from_the_ledger_into_a_fresh_store<L: Ledger>(ledger: L) {
     let first = OfflineBilling::new(MemoryStore::new(), ledger.clone());
     for n in 0..150 {
         first
@@ -504,10 +507,8 @@ async fn mirrors_are_rebuilt_from_the_ledger_into_a_fresh_store() {
     assert_eq!(total, 150 * 5000);
 }
 
-#[tokio::test]
-async fn books_of_two_accounts_are_kept_apart() {
+async fn books_of_two_accounts_are_kept_apart<L: Ledger>(ledger: L) {
     let store = MemoryStore::new();
-    let ledger = MemoryLedgerStore::new();
     let north = OfflineBilling::new(store.clone(), ledger.clone()).account("practice-north");
     let south = OfflineBilling::new(store.clone(), ledger)
         .account("practice-south")
@@ -533,4 +534,352 @@ async fn books_of_two_accounts_are_kept_apart() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// The stored record of `host_invoice_id` in the practice's own books.
+async fn stored<L: Ledger>(ledger: &L, host_invoice_id: &str) -> LedgerRecord {
+    ledger.ledger_invoice(None, host_invoice_id).await.unwrap().unwrap()
+}
+
+fn host_ids(records: &[LedgerRecord]) -> Vec<&str> {
+    records.iter().map(LedgerRecord::host_invoice_id).collect()
+}
+
+async fn ledger_swap_writes_only_over_the_expected_revision<L: Ledger>(ledger: L) {
+    let billing = billing(ledger.clone());
+    billing.raise(&john_draft(), day()).await.unwrap();
+    let current = stored(&ledger, "INV-1001").await;
+    assert_eq!(current.revision, 1);
+
+    let mut next = current.clone();
+    next.updated_on = next_day();
+    next.metadata = names("John Deer");
+    // The largest revision must round-trip through every store.
+    next.revision = u64::MAX;
+    assert!(!ledger.swap_ledger_invoice(None, &next).await.unwrap());
+    assert!(!ledger.swap_ledger_invoice(Some(2), &next).await.unwrap());
+    assert_eq!(stored(&ledger, "INV-1001").await, current, "nothing written");
+
+    assert!(ledger.swap_ledger_invoice(Some(1), &next).await.unwrap());
+    assert_eq!(stored(&ledger, "INV-1001").await, next);
+    assert!(!ledger.swap_ledger_invoice(Some(1), &current).await.unwrap());
+    assert!(
+        ledger
+            .swap_ledger_invoice(Some(u64::MAX), &current)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stored(&ledger, "INV-1001").await, current);
+}
+
+async fn ledger_pages_in_host_id_order_within_one_account<L: Ledger>(ledger: L) {
+    let north = billing(ledger.clone()).account("practice-north");
+    let south = billing(ledger.clone()).account("practice-south");
+    for id in ["INV-3", "INV-1", "INV-2"] {
+        north.raise(&ben_draft(id), day()).await.unwrap();
+    }
+    south.raise(&ben_draft("INV-0"), day()).await.unwrap();
+
+    let north_account = Some("practice-north");
+    let first = ledger.ledger_invoices(north_account, None, 2).await.unwrap();
+    assert_eq!(host_ids(&first), ["INV-1", "INV-2"]);
+    assert_eq!(first[0].account.as_deref(), north_account);
+    let rest = ledger
+        .ledger_invoices(north_account, Some("INV-2"), 2)
+        .await
+        .unwrap();
+    assert_eq!(host_ids(&rest), ["INV-3"]);
+    assert!(
+        ledger
+            .ledger_invoices(north_account, Some("INV-3"), 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let south_books = ledger
+        .ledger_invoices(Some("practice-south"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(host_ids(&south_books), ["INV-0"]);
+    assert!(ledger.ledger_invoices(None, None, 10).await.unwrap().is_empty());
+    assert_eq!(ledger.ledger_invoice(None, "INV-1").await.unwrap(), None);
+}
+
+async fn invoice_numbers_never_repeat_under_concurrency<L: Ledger>(ledger: L) {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                for _ in 0..10 {
+                    taken.push(ledger.next_invoice_number(Some("acct")).await.unwrap());
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for task in tasks {
+        numbers.extend(task.await.unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=80).collect::<Vec<u64>>());
+    assert_eq!(ledger.next_invoice_number(None).await.unwrap(), 1);
+    assert_eq!(ledger.next_invoice_number(Some("acct")).await.unwrap(), 81);
+}
+
+async fn concurrent_swaps_from_one_revision_let_exactly_one_win<L: Ledger>(ledger: L) {
+    let billing = billing(ledger.clone());
+    billing.raise(&john_draft(), day()).await.unwrap();
+    let current = stored(&ledger, "INV-1001").await;
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let ledger = ledger.clone();
+            let mut next = current.clone();
+            next.revision = 2;
+            next.metadata = names(&format!("writer {n}"));
+            tokio::spawn(async move {
+                let won = ledger.swap_ledger_invoice(Some(1), &next).await.unwrap();
+                (won, next)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (won, record) = task.await.unwrap();
+        if won {
+            winners.push(record);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one writer wins");
+    assert_eq!(stored(&ledger, "INV-1001").await, winners[0]);
+}
+
+/// Generates one test per check for a ledger store: `$make` returns the store and a
+/// guard that cleans up after it (dropped after the check).
+macro_rules! ledger_tests {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            #[allow(unused_imports)] // Only the file-backed module uses the helpers.
+            use super::*;
+            ledger_tests!(@checks $make;
+                raising_issues_a_numbered_dated_open_invoice_and_is_idempotent,
+                manual_payments_add_up_until_paid_and_overpayment_is_refused,
+                void_and_uncollectible_follow_the_state_machine,
+                billing_rates_invoice_the_clients_part_after_the_insurer_paid,
+                the_offline_day_reports_and_exports_like_a_stripe_day,
+                the_mirror_dates_a_payment_as_the_ledger_does_after_later_changes,
+                mirrors_are_rebuilt_from_the_ledger_into_a_fresh_store,
+                books_of_two_accounts_are_kept_apart,
+                ledger_swap_writes_only_over_the_expected_revision,
+                ledger_pages_in_host_id_order_within_one_account,
+                invoice_numbers_never_repeat_under_concurrency,
+                concurrent_swaps_from_one_revision_let_exactly_one_win,
+            );
+        }
+    };
+    (@checks $make:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let (ledger, _cleanup) = ($make)();
+                super::$check(ledger).await;
+            }
+        )+
+    };
+}
+
+ledger_tests!(memory, || (MemoryLedgerStore::new(), ()));
+
+#[cfg(feature = "sqlite")]
+ledger_tests!(sqlite_in_memory, || (
+    std::sync::Arc::new(SqliteStore::in_memory().unwrap()),
+    ()
+));
+
+#[cfg(feature = "sqlite")]
+ledger_tests!(sqlite_file, || {
+    let file = sqlite::TempDatabase::new();
+    let store = std::sync::Arc::new(SqliteStore::open(&file.path).unwrap());
+    (store, file)
+});
+
+#[cfg(feature = "sqlite")]
+use billbridge::sync::store::SqliteStore;
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A database file under the test target's scratch folder, removed with its WAL files
+    /// when dropped.
+    pub struct TempDatabase {
+        pub path: PathBuf,
+    }
+
+    impl TempDatabase {
+        pub fn new() -> TempDatabase {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("offline_billing");
+            std::fs::create_dir_all(&folder).unwrap();
+            let name = format!(
+                "{}-{}.db",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            let database = TempDatabase {
+                path: folder.join(name),
+            };
+            database.remove();
+            database
+        }
+
+        fn remove(&self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = self.path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+
+    impl Drop for TempDatabase {
+        fn drop(&mut self) {
+            self.remove();
+        }
+    }
+
+    /// Offline billing keeping its mirrors and its books in one SQLite file.
+    fn books_in(path: &PathBuf) -> OfflineBilling<Arc<SqliteStore>, Arc<SqliteStore>> {
+        let store = Arc::new(SqliteStore::open(path).unwrap());
+        OfflineBilling::new(Arc::clone(&store), store)
+    }
+
+    #[tokio::test]
+    async fn books_survive_reopening_the_file() {
+        let file = TempDatabase::new();
+        {
+            let billing = books_in(&file.path);
+            billing
+                .raise_with_metadata(&john_draft(), day(), names("John Deer"))
+                .await
+                .unwrap();
+            let partly = billing
+                .record_payment(
+                    "INV-1001",
+                    ManualPayment::new(PaymentMethod::Cash, Money::gbp(5000), day()),
+                )
+                .await
+                .unwrap();
+            assert_eq!(partly.amount_remaining, 3500);
+        }
+
+        let billing = books_in(&file.path);
+        let reopened = billing.invoice("INV-1001").await.unwrap().unwrap();
+        assert_eq!(reopened.number, "OFF-0001");
+        assert_eq!(reopened.revision, 2);
+        assert_eq!(reopened.invoice.payments.len(), 1);
+        assert_eq!(reopened.metadata, names("John Deer"));
+        let paid = billing
+            .record_payment(
+                "INV-1001",
+                ManualPayment::new(PaymentMethod::BankTransfer, Money::gbp(3500), next_day())
+                    .with_reference("BACS-7781"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(paid.status, InvoiceStatus::Paid);
+        assert_eq!(paid.amount_paid, 8500);
+        let next = billing.raise(&ben_draft("INV-1004"), day()).await.unwrap();
+        assert_eq!(
+            next.number.as_deref(),
+            Some("OFF-0002"),
+            "numbering continues after reopening"
+        );
+
+        let payments = billing
+            .payments_received(DateRange::new(day(), next_day()).unwrap())
+            .collect_all()
+            .await
+            .unwrap();
+        let amounts: Vec<i64> = payments.iter().map(|payment| payment.amount).collect();
+        assert_eq!(amounts, [5000, 3500]);
+        let outstanding = report::outstanding(billing.store(), None)
+            .collect_all()
+            .await
+            .unwrap();
+        assert_eq!(outstanding.len(), 1);
+        assert_eq!(outstanding[0].host_invoice_id, "INV-1004");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn swaps_through_separate_connections_let_exactly_one_win() {
+        let file = TempDatabase::new();
+        let billing = books_in(&file.path);
+        billing.raise(&john_draft(), day()).await.unwrap();
+        let current = billing.invoice("INV-1001").await.unwrap().unwrap();
+        let tasks: Vec<_> = (0..6)
+            .map(|n| {
+                // Each writer has its own connection, as separate processes would.
+                let ledger = SqliteStore::open(&file.path).unwrap();
+                let mut next = current.clone();
+                next.revision = 2;
+                next.metadata = names(&format!("writer {n}"));
+                tokio::spawn(async move {
+                    let won = ledger.swap_ledger_invoice(Some(1), &next).await.unwrap();
+                    let number = ledger.next_invoice_number(None).await.unwrap();
+                    (won, next, number)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        let mut numbers = Vec::new();
+        for task in tasks {
+            let (won, record, number) = task.await.unwrap();
+            numbers.push(number);
+            if won {
+                winners.push(record);
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one writer wins");
+        assert_eq!(billing.invoice("INV-1001").await.unwrap(), Some(winners.remove(0)));
+        numbers.sort_unstable();
+        assert_eq!(numbers, [2, 3, 4, 5, 6, 7], "OFF-0001 was taken by the raise");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_ledger_row_is_reported_as_corrupt_without_its_values() {
+        let file = TempDatabase::new();
+        {
+            let billing = books_in(&file.path);
+            billing
+                .raise_with_metadata(&john_draft(), day(), names("John Deer"))
+                .await
+                .unwrap();
+        }
+        let connection = rusqlite::Connection::open(&file.path).unwrap();
+        connection
+            .execute(
+                "UPDATE ledger_invoices SET record = substr(record, 1, length(record) - 1)",
+                [],
+            )
+            .unwrap();
+        drop(connection);
+
+        let billing = books_in(&file.path);
+        let error = billing.invoice("INV-1001").await.unwrap_err();
+        assert_eq!(error.code(), "store_corrupt");
+        let message = format!("{}", std::error::Error::source(&error).unwrap());
+        assert!(
+            message.contains("ledger_invoices") && message.contains("INV-1001"),
+            "{message}"
+        );
+        assert!(!message.contains("John"), "{message}");
+        let error = billing.rebuild_mirrors().await.unwrap_err();
+        assert_eq!(error.code(), "store_corrupt");
+    }
 }

@@ -1120,9 +1120,9 @@ mod sqlite {
 
     #[test]
     fn the_schema_version_counts_every_migration() {
-        // Version 2 added the payment days; a new migration must raise this on purpose
-        // and come with its own upgrade test.
-        assert_eq!(SqliteStore::SCHEMA_VERSION, 2);
+        // Version 2 added the payment days, version 3 the offline ledger; a new
+        // migration must raise this on purpose and come with its own upgrade test.
+        assert_eq!(SqliteStore::SCHEMA_VERSION, 3);
     }
 
     /// A database as billbridge's schema version 1 wrote it, holding one paid invoice
@@ -1249,6 +1249,74 @@ mod sqlite {
             .await
             .unwrap();
         assert_eq!(host_ids(&all), ["INV-2"]);
+    }
+
+    /// A database as schema version 2 left it: version 1's rows, the payment-day
+    /// columns, and the paid invoice dated.
+    fn version_2_database(path: &PathBuf) {
+        version_1_database(path);
+        let connection = raw(path);
+        connection
+            .execute_batch(
+                "ALTER TABLE invoice_mirrors ADD COLUMN paid_at INTEGER;
+                 ALTER TABLE invoice_mirrors ADD COLUMN paid_outside_on TEXT;
+                 UPDATE invoice_mirrors SET paid_at = 1700000300, paid_outside_on = '2023-11-14'
+                 WHERE host_invoice_id = 'INV-1';",
+            )
+            .unwrap();
+        connection.pragma_update(None, "user_version", 2).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_version_2_database_migrates_keeping_its_mirrors_and_gains_a_ledger() {
+        use billbridge::sync::offline::LedgerStore;
+
+        let file = TempDatabase::new();
+        version_2_database(&file.path);
+
+        let store = SqliteStore::open(&file.path).unwrap();
+        let version: i64 = raw(&file.path)
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
+
+        let paid = store
+            .invoice_mirror(ACCOUNT, "INV-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(paid.status, InvoiceStatus::Paid);
+        assert_eq!(paid.amount_paid, 12_000);
+        assert_eq!(paid.metadata, metadata(&[("ehr_patient_id", "P-42")]));
+        assert_eq!(paid.paid_at, Some(1_700_000_300));
+        assert_eq!(
+            paid.paid_outside.and_then(|outside| outside.paid_on),
+            Some(Date::parse("2023-11-14").unwrap())
+        );
+        let open = store.invoice_mirror(None, "INV-2").await.unwrap().unwrap();
+        assert_eq!(open.status, InvoiceStatus::Open);
+        assert_eq!(open.amount_remaining, 12_000);
+
+        // The ledger starts empty and its numbering from 1, kept across opens.
+        assert!(
+            store
+                .ledger_invoices(None, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.next_invoice_number(None).await.unwrap(), 1);
+        drop(store);
+        let store = SqliteStore::open(&file.path).unwrap();
+        assert_eq!(store.next_invoice_number(None).await.unwrap(), 2);
+        assert_eq!(
+            store
+                .query_invoice_mirrors(&MirrorQuery::for_account(None))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[tokio::test]

@@ -6,8 +6,10 @@
 //!
 //! Two stores hold the state:
 //! - a [`LedgerStore`] keeps each [`LedgerInvoice`] with its payment history, the source
-//!   of truth of the workflow ([`MemoryLedgerStore`] here; hosts implement the trait on
-//!   their database, as for [`SyncStore`]);
+//!   of truth of the workflow: [`MemoryLedgerStore`] (lost when the process ends),
+//!   `SqliteStore` (feature `sqlite`, in the same database file as its mirrors, so one
+//!   store can serve both roles), or the host's own database implementing the trait,
+//!   as for [`SyncStore`];
 //! - the [`SyncStore`] keeps an [`InvoiceMirror`] of every offline invoice, so that
 //!   [`crate::report`] (outstanding, portal, CSV export) works on offline invoices
 //!   unchanged. The mirror is written after the ledger; should that write fail,

@@ -5,6 +5,12 @@
 //! The schema is versioned with `PRAGMA user_version` and upgraded by ordered migrations,
 //! each in its own transaction; a database written by a newer billbridge is refused
 //! rather than misread. Metadata maps and checkpoint lines are JSON text columns.
+//!
+//! The same database also keeps the books of offline billing ([`LedgerStore`], schema
+//! version 3): each [`LedgerRecord`] as JSON keyed by account and host invoice id, and
+//! the last invoice number handed out per account. One [`SqliteStore`] can then serve
+//! as both the sync store and the ledger store of an
+//! [`OfflineBilling`](crate::sync::offline::OfflineBilling).
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -20,6 +26,7 @@ use super::{
 };
 use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
+use crate::sync::offline::{LedgerRecord, LedgerStore};
 
 /// The ordered schema migrations; migration `n` (1-based) brings the database to
 /// `user_version = n`. Append only: a shipped migration never changes.
@@ -118,6 +125,22 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE invoice_mirrors ADD COLUMN paid_at INTEGER;
     ALTER TABLE invoice_mirrors ADD COLUMN paid_outside_on TEXT;
+    ",
+    // 3: the books of offline billing. The record is the ledger's own JSON; its revision
+    // is a column too, so the compare-and-set reads it without decoding the record.
+    "
+    CREATE TABLE ledger_invoices (
+        account         TEXT NOT NULL,
+        host_invoice_id TEXT NOT NULL,
+        revision        INTEGER NOT NULL,
+        record          TEXT NOT NULL,
+        PRIMARY KEY (account, host_invoice_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ledger_invoice_numbers (
+        account     TEXT NOT NULL PRIMARY KEY,
+        last_number INTEGER NOT NULL
+    ) WITHOUT ROWID;
     ",
 ];
 
@@ -422,6 +445,32 @@ fn read_checkpoint(row: &Row<'_>) -> Result<RaiseCheckpoint, StoreError> {
         finalized: reader.get("finalized")?,
         sent: reader.get("sent")?,
     })
+}
+
+fn read_ledger_record(row: &Row<'_>) -> Result<LedgerRecord, StoreError> {
+    let reader = RowReader::new(row, "ledger_invoices", "host_invoice_id");
+    let revision: i64 = reader.get("revision")?;
+    let record = reader.json::<LedgerRecord>("record")?;
+    if record.host_invoice_id() != reader.key {
+        return Err(StoreError::Corrupt {
+            table: reader.table,
+            field: "record",
+            key: reader.key.clone(),
+            source: None,
+        });
+    }
+    Ok(LedgerRecord {
+        // The key columns are authoritative, as the compare-and-set reads them.
+        account: reader.account()?,
+        // Stored by reinterpreting the bits, so every u64 round-trips.
+        revision: revision as u64,
+        ..record
+    })
+}
+
+fn read_ledger_revision(row: &Row<'_>) -> Result<u64, StoreError> {
+    let reader = RowReader::new(row, "ledger_invoices", "host_invoice_id");
+    Ok(reader.get::<i64>("revision")? as u64)
 }
 
 /// Runs a query expected to return at most one row and decodes it.
@@ -818,6 +867,151 @@ impl SqliteStore {
             ],
         )?;
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    fn ledger_invoice_now(
+        &self,
+        account: &str,
+        host_invoice_id: &str,
+    ) -> Result<Option<LedgerRecord>, StoreError> {
+        query_one(
+            &self.lock(),
+            "ledger_invoice",
+            "SELECT account, host_invoice_id, revision, record FROM ledger_invoices \
+             WHERE account = ?1 AND host_invoice_id = ?2",
+            params![account, host_invoice_id],
+            read_ledger_record,
+        )
+    }
+
+    fn swap_ledger_now(
+        &self,
+        expected_revision: Option<u64>,
+        record: &LedgerRecord,
+    ) -> Result<bool, StoreError> {
+        const OPERATION: &str = "swap_ledger_invoice";
+        let text = json_text(OPERATION, record)?;
+        let account = account_key(record.account.as_deref());
+        let mut connection = self.lock();
+        // Immediate: the read and the write hold the write lock together, so another
+        // connection or process cannot slip a write between them.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OPERATION))?;
+        let current = query_one(
+            &transaction,
+            OPERATION,
+            "SELECT host_invoice_id, revision FROM ledger_invoices \
+             WHERE account = ?1 AND host_invoice_id = ?2",
+            params![account, record.host_invoice_id()],
+            read_ledger_revision,
+        )?;
+        if current != expected_revision {
+            return Ok(false);
+        }
+        transaction
+            .execute(
+                "INSERT INTO ledger_invoices (account, host_invoice_id, revision, record) \
+                 VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (account, host_invoice_id) DO UPDATE SET \
+                 revision = excluded.revision, record = excluded.record",
+                params![
+                    account,
+                    record.host_invoice_id(),
+                    // SQLite integers are signed 64-bit: reinterpret the bits.
+                    record.revision as i64,
+                    text,
+                ],
+            )
+            .map_err(backend(OPERATION))?;
+        transaction.commit().map_err(backend(OPERATION))?;
+        Ok(true)
+    }
+
+    fn ledger_invoices_now(
+        &self,
+        account: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        const OPERATION: &str = "ledger_invoices";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let connection = self.lock();
+        // Without `after` (NULL) the condition holds for every row: the first page.
+        let mut statement = connection
+            .prepare(
+                "SELECT account, host_invoice_id, revision, record FROM ledger_invoices \
+                 WHERE account = ?1 AND (?2 IS NULL OR host_invoice_id > ?2) \
+                 ORDER BY host_invoice_id LIMIT ?3",
+            )
+            .map_err(backend(OPERATION))?;
+        let mut rows = statement
+            .query(params![account, after, limit])
+            .map_err(backend(OPERATION))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(backend(OPERATION))? {
+            found.push(read_ledger_record(row)?);
+        }
+        Ok(found)
+    }
+
+    fn next_invoice_number_now(&self, account: &str) -> Result<u64, StoreError> {
+        const OPERATION: &str = "next_invoice_number";
+        // One statement takes the number, so it is atomic across connections and
+        // processes too.
+        let number: i64 = self
+            .lock()
+            .query_row(
+                "INSERT INTO ledger_invoice_numbers (account, last_number) VALUES (?1, 1) \
+                 ON CONFLICT (account) DO UPDATE SET last_number = last_number + 1 \
+                 RETURNING last_number",
+                params![account],
+                |row| row.get(0),
+            )
+            .map_err(backend(OPERATION))?;
+        u64::try_from(number).map_err(|error| StoreError::Corrupt {
+            table: "ledger_invoice_numbers",
+            field: "last_number",
+            key: account.to_owned(),
+            source: Some(Box::new(error)),
+        })
+    }
+}
+
+/// The books of [`crate::sync::offline`], in the same database as the mirrors (schema
+/// version 3). Like every method of the store, these run synchronously under the
+/// connection's lock (see [`SqliteStore`]).
+#[async_trait]
+impl LedgerStore for SqliteStore {
+    async fn ledger_invoice(
+        &self,
+        account: Option<&str>,
+        host_invoice_id: &str,
+    ) -> Result<Option<LedgerRecord>, StoreError> {
+        self.ledger_invoice_now(account_key(account), host_invoice_id)
+    }
+
+    async fn swap_ledger_invoice(
+        &self,
+        expected_revision: Option<u64>,
+        record: &LedgerRecord,
+    ) -> Result<bool, StoreError> {
+        self.swap_ledger_now(expected_revision, record)
+    }
+
+    async fn ledger_invoices(
+        &self,
+        account: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        self.ledger_invoices_now(account_key(account), after, limit)
+    }
+
+    async fn next_invoice_number(&self, account: Option<&str>) -> Result<u64, StoreError> {
+        self.next_invoice_number_now(account_key(account))
     }
 }
 
