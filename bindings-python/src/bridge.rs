@@ -419,6 +419,13 @@ impl PySqliteStore {
     }
 }
 
+impl PySqliteStore {
+    /// The core store, shared (offline billing keeps its books in it too).
+    pub fn shared(&self) -> Arc<SqliteStore> {
+        Arc::clone(&self.store)
+    }
+}
+
 /// A customer after an upsert.
 #[pyclass(name = "CustomerRecord", module = "billbridge", frozen)]
 pub struct PyCustomerRecord(CustomerRecord);

@@ -1,7 +1,7 @@
 //! Offline billing for a practice with no Stripe account: `OfflineBilling` (blocking,
 //! GIL released) and `AsyncOfflineBilling` (exported as `billbridge.aio.OfflineBilling`)
-//! over the core's `sync::offline::OfflineBilling`, with its `MemoryLedgerStore`,
-//! `LedgerRecord` and service invoices. Invoices come back as the same `InvoiceRecord`
+//! over the core's `sync::offline::OfflineBilling`, with its `MemoryLedgerStore` (or a
+//! `SqliteStore` as the ledger), `LedgerRecord` and service invoices. Invoices come back as the same `InvoiceRecord`
 //! the bridge returns and payments as report `Payment` rows; every rule is the core's.
 
 use std::collections::BTreeMap;
@@ -13,14 +13,17 @@ use billbridge::domain::ledger::{ManualPayment, PaymentMethod};
 use billbridge::domain::party::{OrganisationId, PatientId};
 use billbridge::report::DateRange;
 use billbridge::sync::offline::{
-    LedgerRecord, MemoryLedgerStore, OfflineBilling, ServiceInvoice, service_invoice_id,
+    LedgerRecord, LedgerStore, MemoryLedgerStore, OfflineBilling, ServiceInvoice,
+    service_invoice_id,
 };
 use billbridge::sync::store::{MemoryStore, SyncStore};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDate;
 
 use crate::bridge::{
-    Awaitable, Blocking, Flavour, PyInvoiceRecord, core, services_from_py, store_from_py,
+    Awaitable, Blocking, Flavour, PyInvoiceRecord, PySqliteStore, core, services_from_py,
+    store_from_py,
 };
 use crate::convert::{date_from_py, date_to_py, from_py, to_py};
 use crate::domain::{
@@ -31,7 +34,7 @@ use crate::money::{PyCurrency, PyMoney};
 use crate::report::{PyPayment, PyPortal, query_from_py};
 
 /// The core's offline billing over the binding's stores.
-type CoreOffline = OfflineBilling<Arc<dyn SyncStore>, MemoryLedgerStore>;
+type CoreOffline = OfflineBilling<Arc<dyn SyncStore>, Arc<dyn LedgerStore>>;
 
 /// The in-memory ledger of offline invoices and their payments (lost when the process
 /// ends); give the same one to several `OfflineBilling` objects to share the books.
@@ -278,15 +281,23 @@ fn default_payers_from_py(
 
 fn build_offline(
     store: Option<&Bound<'_, PyAny>>,
-    ledger: Option<&Bound<'_, PyMemoryLedgerStore>>,
+    ledger: Option<&Bound<'_, PyAny>>,
     account: Option<String>,
     number_prefix: Option<String>,
 ) -> PyResult<Arc<CoreOffline>> {
-    let store = match store.filter(|store| !store.is_none()) {
+    let store = store.filter(|store| !store.is_none());
+    let ledger = match ledger.filter(|ledger| !ledger.is_none()) {
+        Some(ledger) => ledger_from_py(ledger)?,
+        // A SQLite sync store keeps the books too, so they survive restarts.
+        None => match store.and_then(|store| store.cast::<PySqliteStore>().ok()) {
+            Some(sqlite) => sqlite.get().shared() as Arc<dyn LedgerStore>,
+            None => Arc::new(MemoryLedgerStore::new()) as Arc<dyn LedgerStore>,
+        },
+    };
+    let store = match store {
         Some(store) => store_from_py(store)?,
         None => Arc::new(MemoryStore::new()) as Arc<dyn SyncStore>,
     };
-    let ledger = ledger.map_or_else(MemoryLedgerStore::new, |ledger| ledger.get().0.clone());
     let mut billing = OfflineBilling::new(store, ledger);
     if let Some(account) = account {
         billing = billing.account(account);
@@ -295,6 +306,19 @@ fn build_offline(
         billing = billing.number_prefix(prefix);
     }
     Ok(Arc::new(billing))
+}
+
+/// A `MemoryLedgerStore` or a `SqliteStore` as the core's ledger store.
+fn ledger_from_py(ledger: &Bound<'_, PyAny>) -> PyResult<Arc<dyn LedgerStore>> {
+    if let Ok(memory) = ledger.cast::<PyMemoryLedgerStore>() {
+        Ok(Arc::new(memory.get().0.clone()) as Arc<dyn LedgerStore>)
+    } else if let Ok(sqlite) = ledger.cast::<PySqliteStore>() {
+        Ok(sqlite.get().shared() as Arc<dyn LedgerStore>)
+    } else {
+        Err(PyTypeError::new_err(
+            "ledger must be a MemoryLedgerStore or a SqliteStore",
+        ))
+    }
 }
 
 fn offline<T>(result: Result<T, impl Into<Error>>) -> Result<T, crate::errors::BindingError> {
@@ -311,13 +335,15 @@ macro_rules! offline_methods {
         impl $class {
             /// `OfflineBilling(store=MemoryStore(), ledger=MemoryLedgerStore(),
             /// account=None, number_prefix="OFF")`: invoice mirrors go to `store`
-            /// (reports read them there), invoices and payments to `ledger`. The
-            /// ledger is in memory only: the core offers no persistent ledger store yet.
+            /// (reports read them there), invoices and payments to `ledger`: a
+            /// `MemoryLedgerStore` (lost when the process ends) or a `SqliteStore`
+            /// (the books survive restarts). Without `ledger`, a `SqliteStore` given
+            /// as `store` keeps the books too; otherwise a new `MemoryLedgerStore` does.
             #[new]
             #[pyo3(signature = (*, store=None, ledger=None, account=None, number_prefix=None))]
             fn new(
                 store: Option<&Bound<'_, PyAny>>,
-                ledger: Option<&Bound<'_, PyMemoryLedgerStore>>,
+                ledger: Option<&Bound<'_, PyAny>>,
                 account: Option<String>,
                 number_prefix: Option<String>,
             ) -> PyResult<Self> {

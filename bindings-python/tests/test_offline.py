@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import io
+import pathlib
 
 import pytest
 
@@ -192,3 +193,36 @@ def test_an_offline_ledger_record_repr_shows_no_personal_data(ben: billbridge.Pa
     assert ledger is not None
     assert "Ben" not in repr(ledger) and "Follow-up" not in repr(ledger)
     assert ledger.to_dict()["number"] == "OFF-0001"
+
+
+def test_books_in_a_sqlite_store_survive_reopening(tmp_path: pathlib.Path, ben: billbridge.Patient) -> None:
+    path = tmp_path / "books.sqlite"
+    first = billbridge.OfflineBilling(store=billbridge.SqliteStore(path))
+    first.raise_invoice(session_draft(ben, "INV-1", 5000), on=DAY)
+    first.record_payment("INV-1", gbp(2000), method="cash", on=DAY)
+    del first
+
+    # Reopened, with the store passed as the ledger explicitly this time.
+    store = billbridge.SqliteStore(str(path))
+    billing = billbridge.OfflineBilling(store=store, ledger=store)
+    kept = billing.invoice("INV-1")
+    assert kept is not None
+    assert (kept.number, kept.status, kept.revision) == ("OFF-0001", "open", 2)
+    assert [payment.amount for payment in kept.payments] == [gbp(2000)]
+    paid = billing.record_payment("INV-1", gbp(3000), method="cheque", on=NEXT_DAY)
+    assert (paid.status, paid.amount_paid) == ("paid", gbp(5000))
+    second = billing.raise_invoice(session_draft(ben, "INV-2", 4000), on=NEXT_DAY)
+    assert second.number == "OFF-0002"
+    assert [row.host_invoice_id for row in billing.outstanding()] == ["INV-2"]
+
+
+def test_a_memory_store_keeps_the_books_in_memory_and_a_wrong_ledger_is_refused(
+    tmp_path: pathlib.Path, ben: billbridge.Patient
+) -> None:
+    path = tmp_path / "mirrors.sqlite"
+    memory_books = billbridge.OfflineBilling(store=billbridge.SqliteStore(path), ledger=billbridge.MemoryLedgerStore())
+    memory_books.raise_invoice(session_draft(ben, "INV-1", 5000), on=DAY)
+    reopened = billbridge.OfflineBilling(store=billbridge.SqliteStore(path))
+    assert reopened.invoice("INV-1") is None, "an explicit MemoryLedgerStore keeps the books out of the file"
+    with pytest.raises(TypeError, match="ledger must be"):
+        billbridge.OfflineBilling(ledger=billbridge.MemoryStore())  # type: ignore[arg-type]

@@ -946,7 +946,7 @@ class OfflineBilling:
         cls,
         *,
         store: Optional[_Store] = None,
-        ledger: Optional[MemoryLedgerStore] = None,
+        ledger: Optional[Union[MemoryLedgerStore, SqliteStore]] = None,
         account: Optional[str] = None,
         number_prefix: Optional[str] = None,
     ) -> OfflineBilling: ...
@@ -997,7 +997,7 @@ class AsyncOfflineBilling:
         cls,
         *,
         store: Optional[_Store] = None,
-        ledger: Optional[MemoryLedgerStore] = None,
+        ledger: Optional[Union[MemoryLedgerStore, SqliteStore]] = None,
         account: Optional[str] = None,
         number_prefix: Optional[str] = None,
     ) -> AsyncOfflineBilling: ...
