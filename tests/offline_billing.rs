@@ -22,8 +22,7 @@ use billbridge::domain::party::{Patient, PatientId, PayerRef};
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::report::{self, Column, DateRange, PaymentChannel, PaymentColumn};
 use billbridge::sync::offline::{
-    LedgerRecord, LedgerStore, MemoryLedgerStore, OfflineBilling, OfflineError,
-    service_invoice_id,
+    LedgerRecord, LedgerStore, MemoryLedgerStore, OfflineBilling, OfflineError, service_invoice_id,
 };
 use billbridge::sync::store::{MemoryStore, MetadataMap, SyncStore};
 
@@ -538,7 +537,11 @@ async fn books_of_two_accounts_are_kept_apart<L: Ledger>(ledger: L) {
 
 /// The stored record of `host_invoice_id` in the practice's own books.
 async fn stored<L: Ledger>(ledger: &L, host_invoice_id: &str) -> LedgerRecord {
-    ledger.ledger_invoice(None, host_invoice_id).await.unwrap().unwrap()
+    ledger
+        .ledger_invoice(None, host_invoice_id)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 fn host_ids(records: &[LedgerRecord]) -> Vec<&str> {
@@ -558,7 +561,11 @@ async fn ledger_swap_writes_only_over_the_expected_revision<L: Ledger>(ledger: L
     next.revision = u64::MAX;
     assert!(!ledger.swap_ledger_invoice(None, &next).await.unwrap());
     assert!(!ledger.swap_ledger_invoice(Some(2), &next).await.unwrap());
-    assert_eq!(stored(&ledger, "INV-1001").await, current, "nothing written");
+    assert_eq!(
+        stored(&ledger, "INV-1001").await,
+        current,
+        "nothing written"
+    );
 
     assert!(ledger.swap_ledger_invoice(Some(1), &next).await.unwrap());
     assert_eq!(stored(&ledger, "INV-1001").await, next);
@@ -581,7 +588,10 @@ async fn ledger_pages_in_host_id_order_within_one_account<L: Ledger>(ledger: L) 
     south.raise(&ben_draft("INV-0"), day()).await.unwrap();
 
     let north_account = Some("practice-north");
-    let first = ledger.ledger_invoices(north_account, None, 2).await.unwrap();
+    let first = ledger
+        .ledger_invoices(north_account, None, 2)
+        .await
+        .unwrap();
     assert_eq!(host_ids(&first), ["INV-1", "INV-2"]);
     assert_eq!(first[0].account.as_deref(), north_account);
     let rest = ledger
@@ -601,7 +611,13 @@ async fn ledger_pages_in_host_id_order_within_one_account<L: Ledger>(ledger: L) 
         .await
         .unwrap();
     assert_eq!(host_ids(&south_books), ["INV-0"]);
-    assert!(ledger.ledger_invoices(None, None, 10).await.unwrap().is_empty());
+    assert!(
+        ledger
+            .ledger_invoices(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(ledger.ledger_invoice(None, "INV-1").await.unwrap(), None);
 }
 
@@ -846,9 +862,16 @@ mod sqlite {
             }
         }
         assert_eq!(winners.len(), 1, "exactly one writer wins");
-        assert_eq!(billing.invoice("INV-1001").await.unwrap(), Some(winners.remove(0)));
+        assert_eq!(
+            billing.invoice("INV-1001").await.unwrap(),
+            Some(winners.remove(0))
+        );
         numbers.sort_unstable();
-        assert_eq!(numbers, [2, 3, 4, 5, 6, 7], "OFF-0001 was taken by the raise");
+        assert_eq!(
+            numbers,
+            [2, 3, 4, 5, 6, 7],
+            "OFF-0001 was taken by the raise"
+        );
     }
 
     #[tokio::test]
