@@ -11,6 +11,11 @@
 // does not cover; a panic there is a failed test, as intended.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "sqlite")]
+mod temp_database;
+#[cfg(feature = "sqlite")]
+use temp_database::TempDatabase;
+
 use billbridge::domain::catalogue::{
     BillingRate, BillingRates, RateId, RatePayer, Service, ServiceId,
 };
@@ -715,7 +720,7 @@ ledger_tests!(sqlite_in_memory, || (
 
 #[cfg(feature = "sqlite")]
 ledger_tests!(sqlite_file, || {
-    let file = sqlite::TempDatabase::new();
+    let file = TempDatabase::new("offline_billing");
     let store = std::sync::Arc::new(SqliteStore::open(&file.path).unwrap());
     (store, file)
 });
@@ -727,47 +732,8 @@ use billbridge::sync::store::SqliteStore;
 mod sqlite {
     use std::path::PathBuf;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-
-    /// A database file under the test target's scratch folder, removed with its WAL files
-    /// when dropped.
-    pub struct TempDatabase {
-        pub path: PathBuf,
-    }
-
-    impl TempDatabase {
-        pub fn new() -> TempDatabase {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("offline_billing");
-            std::fs::create_dir_all(&folder).unwrap();
-            let name = format!(
-                "{}-{}.db",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            );
-            let database = TempDatabase {
-                path: folder.join(name),
-            };
-            database.remove();
-            database
-        }
-
-        fn remove(&self) {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut file = self.path.clone().into_os_string();
-                file.push(suffix);
-                let _ = std::fs::remove_file(file);
-            }
-        }
-    }
-
-    impl Drop for TempDatabase {
-        fn drop(&mut self) {
-            self.remove();
-        }
-    }
 
     /// Offline billing keeping its mirrors and its books in one SQLite file.
     fn books_in(path: &PathBuf) -> OfflineBilling<Arc<SqliteStore>, Arc<SqliteStore>> {
@@ -777,7 +743,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn books_survive_reopening_the_file() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("offline_billing");
         {
             let billing = books_in(&file.path);
             billing
@@ -834,7 +800,7 @@ mod sqlite {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn swaps_through_separate_connections_let_exactly_one_win() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("offline_billing");
         let billing = books_in(&file.path);
         billing.raise(&john_draft(), day()).await.unwrap();
         let current = billing.invoice("INV-1001").await.unwrap().unwrap();
@@ -876,7 +842,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn an_unreadable_ledger_row_is_reported_as_corrupt_without_its_values() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("offline_billing");
         {
             let billing = books_in(&file.path);
             billing

@@ -9,6 +9,11 @@
 // clippy's `allow-unwrap-in-tests`; a panic there is a failed test, as intended.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "sqlite")]
+mod temp_database;
+#[cfg(feature = "sqlite")]
+use temp_database::TempDatabase;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -882,7 +887,7 @@ contract_tests!(sqlite_in_memory, || (
 
 #[cfg(feature = "sqlite")]
 contract_tests!(sqlite_file, || {
-    let file = sqlite::TempDatabase::new();
+    let file = TempDatabase::new("store_contract");
     let store = billbridge::sync::store::SqliteStore::open(&file.path).unwrap();
     (store, file)
 });
@@ -1002,49 +1007,10 @@ fn mirror_json_written_before_payment_days_still_reads() {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use std::path::PathBuf;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use billbridge::sync::store::SqliteStore;
 
     use super::*;
-
-    /// A database file under the test target's scratch folder, removed with its WAL files
-    /// when dropped.
-    pub struct TempDatabase {
-        pub path: PathBuf,
-    }
-
-    impl TempDatabase {
-        pub fn new() -> TempDatabase {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("store_contract");
-            std::fs::create_dir_all(&folder).unwrap();
-            let name = format!(
-                "{}-{}.db",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            );
-            let database = TempDatabase {
-                path: folder.join(name),
-            };
-            database.remove();
-            database
-        }
-
-        fn remove(&self) {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut file = self.path.clone().into_os_string();
-                file.push(suffix);
-                let _ = std::fs::remove_file(file);
-            }
-        }
-    }
-
-    impl Drop for TempDatabase {
-        fn drop(&mut self) {
-            self.remove();
-        }
-    }
 
     fn raw(path: &PathBuf) -> rusqlite::Connection {
         rusqlite::Connection::open(path).unwrap()
@@ -1052,7 +1018,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn reopening_after_drop_keeps_every_record() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("store_contract");
         let patient = customer(ACCOUNT, PartyKind::Patient, "42", "cus_P42");
         let link = invoice_link(ACCOUNT, "INV-1", "in_INV-1");
         let invoice = mirror(ACCOUNT, "INV-1", 1_700_000_000);
@@ -1187,7 +1153,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_version_1_database_migrates_and_keeps_its_rows() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("store_contract");
         version_1_database(&file.path);
 
         let store = SqliteStore::open(&file.path).unwrap();
@@ -1271,7 +1237,7 @@ mod sqlite {
     async fn a_version_2_database_migrates_keeping_its_mirrors_and_gains_a_ledger() {
         use billbridge::sync::offline::LedgerStore;
 
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("store_contract");
         version_2_database(&file.path);
 
         let store = SqliteStore::open(&file.path).unwrap();
@@ -1321,7 +1287,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn two_stores_on_one_file_share_event_claims() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("store_contract");
         let first = SqliteStore::open(&file.path).unwrap();
         let second = SqliteStore::open(&file.path).unwrap();
         assert!(first.mark_event_processed(None, "evt_1").await.unwrap());
@@ -1338,7 +1304,7 @@ mod sqlite {
 
     #[test]
     fn a_database_from_a_newer_version_is_refused() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("store_contract");
         drop(SqliteStore::open(&file.path).unwrap());
         let future = SqliteStore::SCHEMA_VERSION + 1;
         raw(&file.path)
@@ -1364,7 +1330,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn an_unreadable_row_is_reported_as_corrupt_without_its_values() {
-        let file = TempDatabase::new();
+        let file = TempDatabase::new("store_contract");
         {
             let store = SqliteStore::open(&file.path).unwrap();
             store
