@@ -9,7 +9,16 @@
 use std::path::PathBuf;
 
 use billbridge::domain::status::InvoiceStatus;
-use billbridge::stripe::models::{Customer, Invoice, InvoiceItem, InvoiceLineItem, MetadataMap};
+use billbridge::stripe::client::{
+    AddressParams, CreateBalanceTransaction, CreateCustomer, CreateInvoice, CreateInvoiceItem,
+    CreatePreview, CreatePrice, CreateProduct, CustomFieldParams, InvoiceItemPricing,
+    InvoiceLineParams, LinePricing, ListCustomers, PendingInvoiceItemsBehavior,
+    PreviewItemParams, ProductRef, TimeRange, UpdateCustomer, UpdateInvoice,
+};
+use billbridge::stripe::models::{
+    CreditNote, Customer, CustomerBalanceTransaction, Invoice, InvoiceItem, InvoiceLineItem,
+    MetadataMap,
+};
 use billbridge::sync::store::{
     CustomerLink, InvoiceMirror, MirrorQuery, OutsidePayment, PartyKind,
 };
@@ -320,4 +329,264 @@ fn store_records_print_ids_and_amounts_but_no_metadata_value_or_link() {
     let shown = format!("{query:?}");
     assert_nothing_personal(&shown);
     assert!(shown.contains("host_patient_id"), "{shown}");
+}
+
+/// Metadata parameters filled with the patient's details, in order.
+fn patient_metadata_params() -> Vec<(String, String)> {
+    vec![
+        ("patient_name".to_owned(), "John Deer".to_owned()),
+        ("host_patient_id".to_owned(), "P-1001-value".to_owned()),
+        ("appointment_location".to_owned(), "Bristol clinic".to_owned()),
+    ]
+}
+
+fn patient_address_params() -> AddressParams {
+    AddressParams {
+        line1: Some("12 Harley Street".to_owned()),
+        line2: Some("Flat 3".to_owned()),
+        city: Some("Marylebone".to_owned()),
+        state: None,
+        postal_code: Some("W1G 9PF".to_owned()),
+        country: Some("GB".to_owned()),
+    }
+}
+
+/// Checks `{:?}` and `{:#?}` of `value`: no personal value, every `expected` text shown.
+fn assert_redacted_debug<T: std::fmt::Debug>(value: &T, expected: &[&str]) {
+    for shown in [format!("{value:?}"), format!("{value:#?}")] {
+        assert_nothing_personal(&shown);
+        for expected in expected {
+            assert!(
+                shown.contains(expected),
+                "`{expected}` missing from: {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn customer_params_debug_shows_metadata_keys_and_ids_but_no_personal_value() {
+    let create = CreateCustomer {
+        name: Some("John Deer".to_owned()),
+        email: Some("john.deer@example.com".to_owned()),
+        phone: Some("+447700900123".to_owned()),
+        description: Some("Patient of Dr Lee".to_owned()),
+        address: Some(patient_address_params()),
+        metadata: patient_metadata_params(),
+        preferred_locales: vec!["en-GB".to_owned()],
+        default_payment_method: Some("pm_Redact1".to_owned()),
+    };
+    assert_redacted_debug(
+        &create,
+        &[
+            "CreateCustomer",
+            "patient_name",
+            "host_patient_id",
+            "appointment_location",
+            "en-GB",
+            "pm_Redact1",
+            "<redacted>",
+        ],
+    );
+    assert!(format!("{create:?}").contains("state: None"));
+
+    let update = UpdateCustomer {
+        name: Some("John Deer".to_owned()),
+        email: Some("john.deer@example.com".to_owned()),
+        phone: Some("+447700900123".to_owned()),
+        description: Some("Patient of Dr Lee".to_owned()),
+        address: Some(patient_address_params()),
+        metadata: vec![
+            ("patient_name".to_owned(), "John Deer".to_owned()),
+            ("date_of_birth".to_owned(), String::new()),
+        ],
+        preferred_locales: Some(Vec::new()),
+        default_payment_method: None,
+    };
+    assert_redacted_debug(&update, &["UpdateCustomer", "patient_name", "date_of_birth"]);
+    assert!(
+        format!("{update:?}").contains(r#""date_of_birth": """#),
+        "a removed key shows as removed: {update:?}"
+    );
+
+    let list = ListCustomers {
+        email: Some("john.deer@example.com".to_owned()),
+        created: Some(TimeRange::between(1_700_000_000, 1_700_086_400)),
+        limit: Some(25),
+    };
+    assert_redacted_debug(
+        &list,
+        &["<redacted>", "1700000000", "1700086400", "25"],
+    );
+    assert!(format!("{list:?}").contains("email: Some(<redacted>)"), "{list:?}");
+}
+
+#[test]
+fn invoice_params_debug_shows_ids_amounts_and_labels_but_no_personal_value() {
+    let create = CreateInvoice {
+        customer: "cus_Redact1".to_owned(),
+        currency: Some("gbp".to_owned()),
+        collection_method: None,
+        days_until_due: Some(14),
+        due_date: None,
+        auto_advance: Some(false),
+        description: Some("Physiotherapy for John's knee".to_owned()),
+        footer: Some("Thanks, John".to_owned()),
+        metadata: patient_metadata_params(),
+        custom_fields: vec![CustomFieldParams {
+            name: "NHS number".to_owned(),
+            value: "NHS 485 777 3456".to_owned(),
+        }],
+        pending_invoice_items_behavior: Some(PendingInvoiceItemsBehavior::Exclude),
+    };
+    assert_redacted_debug(
+        &create,
+        &["cus_Redact1", "gbp", "14", "NHS number", "host_patient_id"],
+    );
+
+    let update = UpdateInvoice {
+        description: Some("Physiotherapy for John's knee".to_owned()),
+        footer: Some("Thanks, John".to_owned()),
+        metadata: patient_metadata_params(),
+        custom_fields: Some(vec![CustomFieldParams {
+            name: "NHS number".to_owned(),
+            value: "NHS 485 777 3456".to_owned(),
+        }]),
+        due_date: Some(1_700_500_000),
+        ..UpdateInvoice::default()
+    };
+    assert_redacted_debug(&update, &["1700500000", "NHS number", "patient_name"]);
+
+    let line = InvoiceLineParams {
+        description: Some("Physiotherapy for John's knee".to_owned()),
+        quantity: Some(2),
+        metadata: patient_metadata_params(),
+        period: None,
+        pricing: LinePricing::PriceData {
+            currency: "gbp".to_owned(),
+            product: ProductRef::Data {
+                name: "Physiotherapy for John's knee".to_owned(),
+            },
+            unit_amount: 6500,
+        },
+    };
+    assert_redacted_debug(&line, &["6500", "gbp", "quantity", "host_patient_id"]);
+    let catalogue = ProductRef::Id("prod_Redact1".to_owned());
+    assert_redacted_debug(&catalogue, &["prod_Redact1"]);
+
+    let preview = CreatePreview {
+        customer: "cus_Redact1".to_owned(),
+        currency: Some("gbp".to_owned()),
+        invoice_items: vec![PreviewItemParams {
+            description: Some("Physiotherapy for John's knee".to_owned()),
+            quantity: Some(1),
+            currency: "gbp".to_owned(),
+            product: "prod_Redact1".to_owned(),
+            unit_amount: 4200,
+        }],
+    };
+    assert_redacted_debug(&preview, &["cus_Redact1", "prod_Redact1", "4200"]);
+}
+
+#[test]
+fn item_balance_price_and_product_params_debug_hide_free_text_and_metadata_values() {
+    let item = CreateInvoiceItem {
+        customer: "cus_Redact1".to_owned(),
+        invoice: Some("in_Redact1".to_owned()),
+        description: Some("Physiotherapy for John's knee".to_owned()),
+        quantity: None,
+        pricing: InvoiceItemPricing::Amount {
+            amount: -1500,
+            currency: "gbp".to_owned(),
+        },
+        metadata: patient_metadata_params(),
+        period: None,
+    };
+    assert_redacted_debug(
+        &item,
+        &["cus_Redact1", "in_Redact1", "-1500", "appointment_location"],
+    );
+
+    let balance = CreateBalanceTransaction {
+        amount: -2500,
+        currency: "gbp".to_owned(),
+        description: Some("Thanks, John".to_owned()),
+        metadata: patient_metadata_params(),
+    };
+    assert_redacted_debug(&balance, &["-2500", "gbp", "patient_name"]);
+
+    let price = CreatePrice {
+        currency: "gbp".to_owned(),
+        unit_amount: 6500,
+        product: ProductRef::Data {
+            name: "Physiotherapy for John's knee".to_owned(),
+        },
+        lookup_key: Some("physio_session".to_owned()),
+        transfer_lookup_key: None,
+        nickname: Some("Patient of Dr Lee".to_owned()),
+        metadata: patient_metadata_params(),
+    };
+    assert_redacted_debug(&price, &["6500", "physio_session", "host_patient_id"]);
+
+    let product = CreateProduct {
+        name: "Physiotherapy session".to_owned(),
+        description: Some("Patient of Dr Lee".to_owned()),
+        active: Some(true),
+        id: Some("prod_Redact1".to_owned()),
+        metadata: patient_metadata_params(),
+    };
+    assert_redacted_debug(
+        &product,
+        &["Physiotherapy session", "prod_Redact1", "patient_name"],
+    );
+}
+
+#[test]
+fn balance_transaction_and_credit_note_debug_hide_host_written_text() {
+    let balance: CustomerBalanceTransaction = serde_json::from_value(json!({
+        "id": "cbtxn_Redact1",
+        "object": "customer_balance_transaction",
+        "amount": -2500,
+        "currency": "gbp",
+        "customer": "cus_Redact1",
+        "description": "Thanks, John",
+        "ending_balance": -2500,
+        "invoice": null,
+        "credit_note": null,
+        "metadata": patient_metadata(),
+        "type": "adjustment",
+        "created": 1_700_000_000,
+        "livemode": false,
+    }))
+    .unwrap();
+    assert_eq!(balance.description.as_deref(), Some("Thanks, John"));
+    assert_redacted_debug(
+        &balance,
+        &["cbtxn_Redact1", "cus_Redact1", "-2500", "patient_name"],
+    );
+
+    let credit_note: CreditNote = serde_json::from_value(json!({
+        "id": "cn_Redact1",
+        "object": "credit_note",
+        "number": "CN-0001",
+        "invoice": "in_Redact1",
+        "customer": "cus_Redact1",
+        "amount": 1500,
+        "currency": "gbp",
+        "total": 1500,
+        "status": "issued",
+        "memo": "Physiotherapy for John's knee",
+        "metadata": patient_metadata(),
+        "created": 1_700_000_000,
+        "livemode": false,
+    }))
+    .unwrap();
+    assert_eq!(
+        credit_note.memo.as_deref(),
+        Some("Physiotherapy for John's knee")
+    );
+    assert_redacted_debug(
+        &credit_note,
+        &["cn_Redact1", "CN-0001", "in_Redact1", "1500", "host_patient_id"],
+    );
 }

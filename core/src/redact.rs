@@ -19,6 +19,29 @@ pub(crate) fn redacted<T>(field: &Option<T>) -> Option<Redacted> {
     field.as_ref().map(|_| Redacted)
 }
 
+/// Metadata pairs as `Debug` shows them: each key with `<redacted>` for its value, or
+/// `""` for an empty value (which removes the key in an update, and says nothing personal).
+pub(crate) struct MetadataPairs<'a>(pub(crate) &'a [(String, String)]);
+
+impl fmt::Debug for MetadataPairs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (key, value) in self.0 {
+            if value.is_empty() {
+                map.entry(key, &"");
+            } else {
+                map.entry(key, &Redacted);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// Metadata parameters as `Debug` shows them: keys, never values.
+pub(crate) fn metadata_pairs(pairs: &[(String, String)]) -> MetadataPairs<'_> {
+    MetadataPairs(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,5 +51,17 @@ mod tests {
         let set = Some("John Deer".to_owned());
         assert_eq!(format!("{:?}", redacted(&set)), "Some(<redacted>)");
         assert_eq!(format!("{:?}", redacted::<String>(&None)), "None");
+    }
+
+    #[test]
+    fn metadata_pairs_show_keys_and_removals_only() {
+        let pairs = vec![
+            ("patient".to_owned(), "John Deer".to_owned()),
+            ("old".to_owned(), String::new()),
+        ];
+        assert_eq!(
+            format!("{:?}", metadata_pairs(&pairs)),
+            r#"{"patient": <redacted>, "old": ""}"#
+        );
     }
 }

@@ -2,7 +2,10 @@
 //! Negative amounts are credits owed to the customer, positive ones debits it owes;
 //! transactions are immutable (undo one by creating its reverse).
 
+use std::fmt;
+
 use super::{MetadataParams, RequestContext, StripeClient, check_limit, encode_metadata, path_id};
+use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::error::StripeError;
 use crate::stripe::form::Form;
 use crate::stripe::models::CustomerBalanceTransaction;
@@ -10,7 +13,10 @@ use crate::stripe::pagination::Pager;
 use crate::stripe::transport::Method;
 
 /// Parameters of `POST /v1/customers/{id}/balance_transactions` (type `adjustment`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the amount, currency and metadata keys; the description and metadata
+/// values show only whether they are set.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreateBalanceTransaction {
     /// Minor units of `currency`: negative = credit to the customer, positive = debit.
     pub amount: i64,
@@ -20,6 +26,24 @@ pub struct CreateBalanceTransaction {
     pub description: Option<String>,
     /// Metadata, in order.
     pub metadata: MetadataParams,
+}
+
+impl fmt::Debug for CreateBalanceTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreateBalanceTransaction {
+            amount,
+            currency,
+            description,
+            metadata,
+        } = self;
+        f.debug_struct("CreateBalanceTransaction")
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("description", &redacted(description))
+            .field("metadata", &metadata_pairs(metadata))
+            .finish()
+    }
 }
 
 impl CreateBalanceTransaction {

@@ -1,5 +1,7 @@
 //! `/v1/customers`: create, update, retrieve, list, search and delete customers.
 
+use std::fmt;
+
 use super::{
     MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
 };
@@ -7,10 +9,13 @@ use crate::stripe::error::StripeError;
 use crate::stripe::form::{Form, FormValue};
 use crate::stripe::models::{Customer, Deleted};
 use crate::stripe::pagination::Pager;
+use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::transport::Method;
 
 /// A postal address as sent to Stripe. In an update, `Some("")` clears a line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows which lines are set, never their text (the country included).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct AddressParams {
     /// Street, PO box or company name.
     pub line1: Option<String>,
@@ -24,6 +29,28 @@ pub struct AddressParams {
     pub postal_code: Option<String>,
     /// Two-letter country code (ISO 3166-1 alpha-2).
     pub country: Option<String>,
+}
+
+impl fmt::Debug for AddressParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let AddressParams {
+            line1,
+            line2,
+            city,
+            state,
+            postal_code,
+            country,
+        } = self;
+        f.debug_struct("AddressParams")
+            .field("line1", &redacted(line1))
+            .field("line2", &redacted(line2))
+            .field("city", &redacted(city))
+            .field("state", &redacted(state))
+            .field("postal_code", &redacted(postal_code))
+            .field("country", &redacted(country))
+            .finish()
+    }
 }
 
 impl AddressParams {
@@ -41,7 +68,10 @@ impl AddressParams {
 }
 
 /// Parameters of `POST /v1/customers`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows metadata keys, locales and the payment method; name, email, phone,
+/// description, address and metadata values show only whether they are set.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreateCustomer {
     /// Full name or business name.
     pub name: Option<String>,
@@ -59,6 +89,32 @@ pub struct CreateCustomer {
     pub preferred_locales: Vec<String>,
     /// `invoice_settings[default_payment_method]`.
     pub default_payment_method: Option<String>,
+}
+
+impl fmt::Debug for CreateCustomer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreateCustomer {
+            name,
+            email,
+            phone,
+            description,
+            address,
+            metadata,
+            preferred_locales,
+            default_payment_method,
+        } = self;
+        f.debug_struct("CreateCustomer")
+            .field("name", &redacted(name))
+            .field("email", &redacted(email))
+            .field("phone", &redacted(phone))
+            .field("description", &redacted(description))
+            .field("address", address)
+            .field("metadata", &metadata_pairs(metadata))
+            .field("preferred_locales", preferred_locales)
+            .field("default_payment_method", default_payment_method)
+            .finish()
+    }
 }
 
 impl CreateCustomer {
@@ -83,7 +139,10 @@ impl CreateCustomer {
 
 /// Parameters of `POST /v1/customers/{id}`. `None` leaves a field as it is; `Some("")`
 /// clears it; metadata pairs merge key by key and an empty value removes a key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows metadata keys, locales and the payment method; name, email, phone,
+/// description, address and metadata values show only whether they are set.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct UpdateCustomer {
     /// New name.
     pub name: Option<String>,
@@ -101,6 +160,32 @@ pub struct UpdateCustomer {
     pub preferred_locales: Option<Vec<String>>,
     /// New `invoice_settings[default_payment_method]`; `Some("")` clears it.
     pub default_payment_method: Option<String>,
+}
+
+impl fmt::Debug for UpdateCustomer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let UpdateCustomer {
+            name,
+            email,
+            phone,
+            description,
+            address,
+            metadata,
+            preferred_locales,
+            default_payment_method,
+        } = self;
+        f.debug_struct("UpdateCustomer")
+            .field("name", &redacted(name))
+            .field("email", &redacted(email))
+            .field("phone", &redacted(phone))
+            .field("description", &redacted(description))
+            .field("address", address)
+            .field("metadata", &metadata_pairs(metadata))
+            .field("preferred_locales", preferred_locales)
+            .field("default_payment_method", default_payment_method)
+            .finish()
+    }
 }
 
 impl UpdateCustomer {
@@ -127,8 +212,9 @@ impl UpdateCustomer {
     }
 }
 
-/// Filters of `GET /v1/customers`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Filters of `GET /v1/customers`. `Debug` shows whether the email filter is set, not
+/// the address.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ListCustomers {
     /// Exact, case-sensitive email.
     pub email: Option<String>,
@@ -136,6 +222,22 @@ pub struct ListCustomers {
     pub created: Option<TimeRange>,
     /// Page size, 1–100 (Stripe's default 10).
     pub limit: Option<u32>,
+}
+
+impl fmt::Debug for ListCustomers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let ListCustomers {
+            email,
+            created,
+            limit,
+        } = self;
+        f.debug_struct("ListCustomers")
+            .field("email", &redacted(email))
+            .field("created", created)
+            .field("limit", limit)
+            .finish()
+    }
 }
 
 impl ListCustomers {

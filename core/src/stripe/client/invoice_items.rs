@@ -1,7 +1,10 @@
 //! `/v1/invoiceitems`: single items attached to a draft invoice or left pending on a
 //! customer for the next invoice.
 
+use std::fmt;
+
 use super::{MetadataParams, RequestContext, StripeClient, encode_metadata, path_id};
+use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::error::{InputError, StripeError};
 use crate::stripe::form::Form;
 use crate::stripe::models::{Deleted, InvoiceItem, Period};
@@ -31,7 +34,10 @@ pub enum InvoiceItemPricing {
 }
 
 /// Parameters of `POST /v1/invoiceitems`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows ids, quantity, pricing, period and metadata keys; the description and
+/// metadata values show only whether they are set.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CreateInvoiceItem {
     /// The customer it bills.
     pub customer: String,
@@ -47,6 +53,30 @@ pub struct CreateInvoiceItem {
     pub metadata: MetadataParams,
     /// Service period.
     pub period: Option<Period>,
+}
+
+impl fmt::Debug for CreateInvoiceItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreateInvoiceItem {
+            customer,
+            invoice,
+            description,
+            quantity,
+            pricing,
+            metadata,
+            period,
+        } = self;
+        f.debug_struct("CreateInvoiceItem")
+            .field("customer", customer)
+            .field("invoice", invoice)
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("pricing", pricing)
+            .field("metadata", &metadata_pairs(metadata))
+            .field("period", period)
+            .finish()
+    }
 }
 
 impl CreateInvoiceItem {

@@ -1,9 +1,12 @@
 //! `/v1/invoices`: drafts, their lines, the lifecycle actions (finalize, send, pay,
 //! void, mark uncollectible, delete), listing and search, and previews.
 
+use std::fmt;
+
 use super::{
     MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
 };
+use crate::redact::{Redacted, metadata_pairs, redacted};
 use crate::stripe::error::{InputError, StripeError};
 use crate::stripe::form::{Form, FormValue};
 use crate::stripe::models::{
@@ -39,13 +42,25 @@ impl PendingInvoiceItemsBehavior {
     }
 }
 
-/// A name/value pair printed on the invoice (`custom_fields[i][name|value]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A name/value pair printed on the invoice (`custom_fields[i][name|value]`). `Debug`
+/// shows the label only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CustomFieldParams {
     /// Label, ≤ 40 characters.
     pub name: String,
     /// Value, ≤ 140 characters.
     pub value: String,
+}
+
+impl fmt::Debug for CustomFieldParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CustomFieldParams { name, value: _ } = self;
+        f.debug_struct("CustomFieldParams")
+            .field("name", name)
+            .field("value", &Redacted)
+            .finish()
+    }
 }
 
 fn custom_fields_value(fields: &[CustomFieldParams]) -> FormValue {
@@ -82,7 +97,10 @@ fn check_custom_fields(fields: &[CustomFieldParams]) -> Result<(), InputError> {
 }
 
 /// Parameters of `POST /v1/invoices`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows ids, terms, custom field labels and metadata keys; the description,
+/// footer and metadata values show only whether they are set.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CreateInvoice {
     /// The paying customer (`cus_…`).
     pub customer: String,
@@ -106,6 +124,41 @@ pub struct CreateInvoice {
     pub custom_fields: Vec<CustomFieldParams>,
     /// Whether pending invoice items are included (Stripe's default: exclude).
     pub pending_invoice_items_behavior: Option<PendingInvoiceItemsBehavior>,
+}
+
+impl fmt::Debug for CreateInvoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreateInvoice {
+            customer,
+            currency,
+            collection_method,
+            days_until_due,
+            due_date,
+            auto_advance,
+            description,
+            footer,
+            metadata,
+            custom_fields,
+            pending_invoice_items_behavior,
+        } = self;
+        f.debug_struct("CreateInvoice")
+            .field("customer", customer)
+            .field("currency", currency)
+            .field("collection_method", collection_method)
+            .field("days_until_due", days_until_due)
+            .field("due_date", due_date)
+            .field("auto_advance", auto_advance)
+            .field("description", &redacted(description))
+            .field("footer", &redacted(footer))
+            .field("metadata", &metadata_pairs(metadata))
+            .field("custom_fields", custom_fields)
+            .field(
+                "pending_invoice_items_behavior",
+                pending_invoice_items_behavior,
+            )
+            .finish()
+    }
 }
 
 impl CreateInvoice {
@@ -168,7 +221,10 @@ impl CreateInvoice {
 
 /// Parameters of `POST /v1/invoices/{id}`. Once finalized only `description`, `footer`,
 /// `metadata` and a few more stay editable. `Some("")` clears a text field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows terms, custom field labels and metadata keys; the description, footer
+/// and metadata values show only whether they are set.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct UpdateInvoice {
     /// New memo.
     pub description: Option<String>,
@@ -186,6 +242,32 @@ pub struct UpdateInvoice {
     pub auto_advance: Option<bool>,
     /// Replacement custom fields; `Some(vec![])` removes them all.
     pub custom_fields: Option<Vec<CustomFieldParams>>,
+}
+
+impl fmt::Debug for UpdateInvoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let UpdateInvoice {
+            description,
+            footer,
+            metadata,
+            collection_method,
+            days_until_due,
+            due_date,
+            auto_advance,
+            custom_fields,
+        } = self;
+        f.debug_struct("UpdateInvoice")
+            .field("description", &redacted(description))
+            .field("footer", &redacted(footer))
+            .field("metadata", &metadata_pairs(metadata))
+            .field("collection_method", collection_method)
+            .field("days_until_due", days_until_due)
+            .field("due_date", due_date)
+            .field("auto_advance", auto_advance)
+            .field("custom_fields", custom_fields)
+            .finish()
+    }
 }
 
 impl UpdateInvoice {
@@ -256,7 +338,10 @@ impl ListInvoices {
 }
 
 /// The product of an ad-hoc price: an existing one or one created on the fly.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the id, never the name of a product created on the fly: billbridge names
+/// it after the line's text.
+#[derive(Clone, PartialEq, Eq)]
 pub enum ProductRef {
     /// `product=prod_…`.
     Id(String),
@@ -265,6 +350,17 @@ pub enum ProductRef {
         /// Product name, shown to the payer.
         name: String,
     },
+}
+
+impl fmt::Debug for ProductRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProductRef::Id(id) => f.debug_tuple("Id").field(id).finish(),
+            ProductRef::Data { name: _ } => {
+                f.debug_struct("Data").field("name", &Redacted).finish()
+            }
+        }
+    }
 }
 
 /// How a line is priced.
@@ -284,7 +380,10 @@ pub enum LinePricing {
 }
 
 /// One line of `POST /v1/invoices/{id}/add_lines`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows quantity, metadata keys, period and pricing; the description and
+/// metadata values show only whether they are set.
+#[derive(Clone, PartialEq, Eq)]
 pub struct InvoiceLineParams {
     /// Text shown to the payer; keep health details out.
     pub description: Option<String>,
@@ -296,6 +395,26 @@ pub struct InvoiceLineParams {
     pub period: Option<Period>,
     /// Catalogue or ad-hoc price.
     pub pricing: LinePricing,
+}
+
+impl fmt::Debug for InvoiceLineParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let InvoiceLineParams {
+            description,
+            quantity,
+            metadata,
+            period,
+            pricing,
+        } = self;
+        f.debug_struct("InvoiceLineParams")
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("metadata", &metadata_pairs(metadata))
+            .field("period", period)
+            .field("pricing", pricing)
+            .finish()
+    }
 }
 
 impl InvoiceLineParams {
@@ -352,8 +471,9 @@ impl PayInvoice {
     }
 }
 
-/// One pending item to include in a preview (`invoice_items[i]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One pending item to include in a preview (`invoice_items[i]`). `Debug` shows whether
+/// the description is set, not its text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PreviewItemParams {
     /// Text of the line.
     pub description: Option<String>,
@@ -365,6 +485,26 @@ pub struct PreviewItemParams {
     pub product: String,
     /// Minor units per unit.
     pub unit_amount: i64,
+}
+
+impl fmt::Debug for PreviewItemParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let PreviewItemParams {
+            description,
+            quantity,
+            currency,
+            product,
+            unit_amount,
+        } = self;
+        f.debug_struct("PreviewItemParams")
+            .field("description", &redacted(description))
+            .field("quantity", quantity)
+            .field("currency", currency)
+            .field("product", product)
+            .field("unit_amount", unit_amount)
+            .finish()
+    }
 }
 
 /// Parameters of `POST /v1/invoices/create_preview`: what the customer's next invoice

@@ -1,6 +1,9 @@
 //! `/v1/prices`: one-off unit prices of products, found again by `lookup_key`.
 
+use std::fmt;
+
 use super::{MetadataParams, RequestContext, StripeClient, check_limit, encode_metadata, path_id};
+use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::error::StripeError;
 use crate::stripe::form::Form;
 use crate::stripe::models::Price;
@@ -10,7 +13,10 @@ use crate::stripe::transport::Method;
 pub use super::invoices::ProductRef;
 
 /// Parameters of `POST /v1/prices` (one-off prices; billbridge does not sell subscriptions).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the currency, amount, product, lookup key and metadata keys; the
+/// nickname and metadata values show only whether they are set.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CreatePrice {
     /// Lowercase ISO currency.
     pub currency: String,
@@ -26,6 +32,30 @@ pub struct CreatePrice {
     pub nickname: Option<String>,
     /// Metadata, in order.
     pub metadata: MetadataParams,
+}
+
+impl fmt::Debug for CreatePrice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreatePrice {
+            currency,
+            unit_amount,
+            product,
+            lookup_key,
+            transfer_lookup_key,
+            nickname,
+            metadata,
+        } = self;
+        f.debug_struct("CreatePrice")
+            .field("currency", currency)
+            .field("unit_amount", unit_amount)
+            .field("product", product)
+            .field("lookup_key", lookup_key)
+            .field("transfer_lookup_key", transfer_lookup_key)
+            .field("nickname", &redacted(nickname))
+            .field("metadata", &metadata_pairs(metadata))
+            .finish()
+    }
 }
 
 impl CreatePrice {

@@ -1,13 +1,20 @@
 //! `/v1/products`: catalogue entries that prices belong to.
 
+use std::fmt;
+
 use super::{MetadataParams, RequestContext, StripeClient, encode_metadata, path_id};
+use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::error::StripeError;
 use crate::stripe::form::Form;
 use crate::stripe::models::Product;
 use crate::stripe::transport::Method;
 
 /// Parameters of `POST /v1/products`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the name, id, state and metadata keys (a catalogue entry names a
+/// service, not a person); the description and metadata values show only whether they
+/// are set.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreateProduct {
     /// Name shown to the payer on invoices.
     pub name: String,
@@ -19,6 +26,26 @@ pub struct CreateProduct {
     pub id: Option<String>,
     /// Metadata, in order.
     pub metadata: MetadataParams,
+}
+
+impl fmt::Debug for CreateProduct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreateProduct {
+            name,
+            description,
+            active,
+            id,
+            metadata,
+        } = self;
+        f.debug_struct("CreateProduct")
+            .field("name", name)
+            .field("description", &redacted(description))
+            .field("active", active)
+            .field("id", id)
+            .field("metadata", &metadata_pairs(metadata))
+            .finish()
+    }
 }
 
 impl CreateProduct {

@@ -1,8 +1,11 @@
 //! Customer balance transactions (`cbtxn_…`): every change to a customer's balance.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Customer, Expandable, HasId, Invoice, MetadataMap};
+use crate::redact::redacted;
 
 string_enum! {
     /// Why a customer's balance changed.
@@ -29,7 +32,10 @@ string_enum! {
 }
 
 /// One change to a customer's balance. Immutable: undo by adding the reverse.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, amounts and metadata keys; the description (free text the host
+/// writes) shows only whether it is set.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerBalanceTransaction {
     /// `cbtxn_…`.
     pub id: String,
@@ -62,6 +68,40 @@ pub struct CustomerBalanceTransaction {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for CustomerBalanceTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CustomerBalanceTransaction {
+            id,
+            amount,
+            currency,
+            customer,
+            description,
+            ending_balance,
+            invoice,
+            credit_note,
+            metadata,
+            transaction_type,
+            created,
+            livemode,
+        } = self;
+        f.debug_struct("CustomerBalanceTransaction")
+            .field("id", id)
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("customer", customer)
+            .field("description", &redacted(description))
+            .field("ending_balance", ending_balance)
+            .field("invoice", invoice)
+            .field("credit_note", credit_note)
+            .field("metadata", metadata)
+            .field("transaction_type", transaction_type)
+            .field("created", created)
+            .field("livemode", livemode)
+            .finish()
+    }
 }
 
 impl HasId for CustomerBalanceTransaction {

@@ -1,9 +1,12 @@
 //! Credit notes (`cn_…`): reductions of a finalized invoice. Decoded so that replies
 //! and events about them are readable; billbridge does not create them.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Customer, Expandable, HasId, Invoice, MetadataMap};
+use crate::redact::redacted;
 
 string_enum! {
     /// Whether a credit note is in effect.
@@ -16,7 +19,10 @@ string_enum! {
 }
 
 /// A credit note.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, amounts and metadata keys; the memo (free text the host writes)
+/// shows only whether it is set.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreditNote {
     /// `cn_…`.
     pub id: String,
@@ -49,6 +55,40 @@ pub struct CreditNote {
     /// Live mode (`true`) or test mode.
     #[serde(default)]
     pub livemode: bool,
+}
+
+impl fmt::Debug for CreditNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let CreditNote {
+            id,
+            number,
+            invoice,
+            customer,
+            amount,
+            currency,
+            total,
+            status,
+            memo,
+            metadata,
+            created,
+            livemode,
+        } = self;
+        f.debug_struct("CreditNote")
+            .field("id", id)
+            .field("number", number)
+            .field("invoice", invoice)
+            .field("customer", customer)
+            .field("amount", amount)
+            .field("currency", currency)
+            .field("total", total)
+            .field("status", status)
+            .field("memo", &redacted(memo))
+            .field("metadata", metadata)
+            .field("created", created)
+            .field("livemode", livemode)
+            .finish()
+    }
 }
 
 impl HasId for CreditNote {
