@@ -12,8 +12,8 @@ use billbridge::domain::status::InvoiceStatus;
 use billbridge::stripe::client::{
     AddressParams, CreateBalanceTransaction, CreateCustomer, CreateInvoice, CreateInvoiceItem,
     CreatePreview, CreatePrice, CreateProduct, CustomFieldParams, InvoiceItemPricing,
-    InvoiceLineParams, LinePricing, ListCustomers, PendingInvoiceItemsBehavior,
-    PreviewItemParams, ProductRef, TimeRange, UpdateCustomer, UpdateInvoice,
+    InvoiceLineParams, LinePricing, ListCustomers, PendingInvoiceItemsBehavior, PreviewItemParams,
+    ProductRef, TimeRange, UpdateCustomer, UpdateInvoice,
 };
 use billbridge::stripe::models::{
     CreditNote, Customer, CustomerBalanceTransaction, Invoice, InvoiceItem, InvoiceLineItem,
@@ -336,7 +336,10 @@ fn patient_metadata_params() -> Vec<(String, String)> {
     vec![
         ("patient_name".to_owned(), "John Deer".to_owned()),
         ("host_patient_id".to_owned(), "P-1001-value".to_owned()),
-        ("appointment_location".to_owned(), "Bristol clinic".to_owned()),
+        (
+            "appointment_location".to_owned(),
+            "Bristol clinic".to_owned(),
+        ),
     ]
 }
 
@@ -403,7 +406,10 @@ fn customer_params_debug_shows_metadata_keys_and_ids_but_no_personal_value() {
         preferred_locales: Some(Vec::new()),
         default_payment_method: None,
     };
-    assert_redacted_debug(&update, &["UpdateCustomer", "patient_name", "date_of_birth"]);
+    assert_redacted_debug(
+        &update,
+        &["UpdateCustomer", "patient_name", "date_of_birth"],
+    );
     assert!(
         format!("{update:?}").contains(r#""date_of_birth": """#),
         "a removed key shows as removed: {update:?}"
@@ -414,11 +420,11 @@ fn customer_params_debug_shows_metadata_keys_and_ids_but_no_personal_value() {
         created: Some(TimeRange::between(1_700_000_000, 1_700_086_400)),
         limit: Some(25),
     };
-    assert_redacted_debug(
-        &list,
-        &["<redacted>", "1700000000", "1700086400", "25"],
+    assert_redacted_debug(&list, &["<redacted>", "1700000000", "1700086400", "25"]);
+    assert!(
+        format!("{list:?}").contains("email: Some(<redacted>)"),
+        "{list:?}"
     );
-    assert!(format!("{list:?}").contains("email: Some(<redacted>)"), "{list:?}");
 }
 
 #[test]
@@ -587,6 +593,12 @@ fn balance_transaction_and_credit_note_debug_hide_host_written_text() {
     );
     assert_redacted_debug(
         &credit_note,
-        &["cn_Redact1", "CN-0001", "in_Redact1", "1500", "host_patient_id"],
+        &[
+            "cn_Redact1",
+            "CN-0001",
+            "in_Redact1",
+            "1500",
+            "host_patient_id",
+        ],
     );
 }

@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use billbridge::domain::date::Date;
 use billbridge::domain::ledger::PaymentMethod;
+use billbridge::domain::metadata::{Field, MetadataPolicy, MetadataTarget};
 use billbridge::domain::party::{OrganisationId, PatientId, PayerRef};
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::report::{
-    self, AmountFormat, Column, CsvOptions, DateRange, InvoiceQuery, PaymentChannel, PaymentColumn,
-    ReportError,
+    self, AmountFormat, Column, CsvOptions, DateRange, HostIdKeys, InvoiceQuery, PaymentChannel,
+    PaymentColumn, ReportError,
 };
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::transport::{
@@ -736,7 +737,7 @@ async fn the_stripe_backed_listing_pages_through_stripe_and_joins_the_mirror() {
         .payer(&john)
         .created(november())
         .page_size(1);
-    let rows = report::stripe_invoices(&client, &store, None, &query)
+    let rows = report::stripe_invoices(&client, &store, None, &query, &HostIdKeys::default())
         .await
         .unwrap()
         .collect_all()
@@ -807,6 +808,7 @@ async fn the_stripe_backed_listing_uses_the_connect_account_and_skips_unlinked_p
         &store,
         Some("acct_practice"),
         &InvoiceQuery::new().payer(&john),
+        &HostIdKeys::default(),
     )
     .await
     .unwrap()
@@ -824,12 +826,133 @@ async fn the_stripe_backed_listing_uses_the_connect_account_and_skips_unlinked_p
     assert_eq!(requests[0].stripe_account.as_deref(), Some("acct_practice"));
 
     // Under the platform account John has no customer: nothing to ask Stripe.
-    let rows = report::stripe_invoices(&client, &store, None, &InvoiceQuery::new().payer(&john))
+    let rows = report::stripe_invoices(
+        &client,
+        &store,
+        None,
+        &InvoiceQuery::new().payer(&john),
+        &HostIdKeys::default(),
+    )
+    .await
+    .unwrap()
+    .collect_all()
+    .await
+    .unwrap();
+    assert!(rows.is_empty());
+    assert_eq!(stripe.requests.lock().unwrap().len(), 1, "no request sent");
+}
+
+/// A policy that renamed every host-id key on the invoice.
+fn renamed_host_id_policy() -> MetadataPolicy {
+    MetadataPolicy::default()
+        .key(
+            Field::HostInvoiceId,
+            MetadataTarget::Invoice,
+            "ehr_invoice_ref",
+        )
+        .key(Field::HostPayerId, MetadataTarget::Invoice, "ehr_payer_ref")
+        .key(
+            Field::HostPatientId,
+            MetadataTarget::Invoice,
+            "ehr_patient_ref",
+        )
+}
+
+#[tokio::test]
+async fn an_unknown_stripe_invoice_takes_its_host_ids_from_the_policys_renamed_keys() {
+    let store = MemoryStore::new();
+    let stripe = CannedStripe::default();
+    // The preset keys hold stale values: only the renamed keys are the policy's.
+    stripe.responses.lock().unwrap().push_back(list_page(
+        false,
+        stripe_invoice(
+            "in_renamed",
+            "open",
+            4800,
+            r#"{"ehr_invoice_ref":"INV-42","ehr_payer_ref":"ORG-7","ehr_patient_ref":"P-1001",
+                "host_invoice_id":"INV-stale","host_payer_id":"P-stale"}"#,
+        ),
+    ));
+    let client = StripeClient::new(stripe.clone());
+    let keys = HostIdKeys::from_policy(&renamed_host_id_policy());
+    assert_eq!(keys.invoice.as_deref(), Some("ehr_invoice_ref"));
+
+    let rows = report::stripe_invoices(&client, &store, None, &InvoiceQuery::new(), &keys)
         .await
         .unwrap()
         .collect_all()
         .await
         .unwrap();
-    assert!(rows.is_empty());
-    assert_eq!(stripe.requests.lock().unwrap().len(), 1, "no request sent");
+    assert_eq!(ids(&rows), ["INV-42"]);
+    let row = &rows[0];
+    assert_eq!(row.stripe_invoice_id, "in_renamed");
+    assert_eq!(row.payer_host_id, "ORG-7");
+    assert_eq!(row.payer_kind, PartyKind::Organisation);
+    assert_eq!(row.patient_host_id.as_deref(), Some("P-1001"));
+
+    // The preset keys read the stale values: the keys decide, not the invoice alone.
+    let invoice: billbridge::stripe::models::Invoice = serde_json::from_str(&stripe_invoice(
+        "in_renamed",
+        "open",
+        4800,
+        r#"{"ehr_invoice_ref":"INV-42","host_invoice_id":"INV-stale"}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        report::mirror_from_stripe(&invoice, None, &HostIdKeys::default()).host_invoice_id,
+        "INV-stale"
+    );
+    assert_eq!(
+        report::mirror_from_stripe(&invoice, None, &keys).host_invoice_id,
+        "INV-42"
+    );
+    assert_eq!(
+        HostIdKeys::default(),
+        HostIdKeys::from_policy(&MetadataPolicy::hero_compatible()),
+        "hosts without a custom policy read the preset keys"
+    );
+}
+
+#[test]
+fn paid_outside_metadata_on_an_unknown_stripe_invoice_becomes_paid_outside() {
+    let invoice: billbridge::stripe::models::Invoice = serde_json::from_str(&stripe_invoice(
+        "in_cash",
+        "paid",
+        0,
+        r#"{"host_invoice_id":"INV-5","paid_outside_method":"cash",
+            "paid_outside_reference":"receipt 17","paid_outside_on":"2026-11-21"}"#,
+    ))
+    .unwrap();
+    let row = report::mirror_from_stripe(&invoice, None, &HostIdKeys::default());
+    assert_eq!(row.host_invoice_id, "INV-5");
+    assert_eq!(
+        row.paid_outside,
+        Some(OutsidePayment {
+            method: "cash".into(),
+            reference: Some("receipt 17".into()),
+            paid_on: Some(day("2026-11-21")),
+        })
+    );
+
+    // Only the method is required; an unreadable day is left out, not an error.
+    let invoice: billbridge::stripe::models::Invoice = serde_json::from_str(&stripe_invoice(
+        "in_cheque",
+        "paid",
+        0,
+        r#"{"paid_outside_method":"cheque","paid_outside_on":"21/11/2026"}"#,
+    ))
+    .unwrap();
+    let row = InvoiceMirror::from(&invoice);
+    assert_eq!(
+        row.paid_outside,
+        Some(OutsidePayment {
+            method: "cheque".into(),
+            reference: None,
+            paid_on: None,
+        })
+    );
+
+    let invoice: billbridge::stripe::models::Invoice =
+        serde_json::from_str(&stripe_invoice("in_card", "paid", 0, "{}")).unwrap();
+    assert_eq!(InvoiceMirror::from(&invoice).paid_outside, None);
 }

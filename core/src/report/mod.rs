@@ -40,7 +40,7 @@ pub use export::{
     write_csv_with, write_payments_csv, write_payments_csv_with,
 };
 pub use from_stripe::{
-    StripeInvoicePager, merge_stripe_invoice, mirror_from_stripe, stripe_invoices,
+    HostIdKeys, StripeInvoicePager, merge_stripe_invoice, mirror_from_stripe, stripe_invoices,
 };
 
 /// How many mirrors a pager asks the store for at a time, unless the query says otherwise.

@@ -5,11 +5,11 @@ use std::fmt;
 use super::{
     MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
 };
+use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::error::StripeError;
 use crate::stripe::form::{Form, FormValue};
 use crate::stripe::models::{Customer, Deleted};
 use crate::stripe::pagination::Pager;
-use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::transport::Method;
 
 /// A postal address as sent to Stripe. In an update, `Some("")` clears a line.
