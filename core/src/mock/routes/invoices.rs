@@ -45,14 +45,19 @@ fn change(
     kinds: &[&str],
     apply: impl FnOnce(&mut Invoice),
 ) -> Result<Value, ApiError> {
-    let before = render(ctx, id)?;
+    // Only `.updated` events carry `previous_attributes`; rendering the whole invoice
+    // before every change would double the cost of each request.
+    let before = if kinds.iter().any(|kind| kind.ends_with(".updated")) {
+        Some(render(ctx, id)?)
+    } else {
+        None
+    };
     apply(invoice_mut(ctx, id)?);
     let after = render(ctx, id)?;
     for kind in kinds {
-        let previous = if kind.ends_with(".updated") {
-            previous_attributes(&before, &after)
-        } else {
-            None
+        let previous = match &before {
+            Some(before) if kind.ends_with(".updated") => previous_attributes(before, &after),
+            _ => None,
         };
         ctx.emit(kind, after.clone(), previous);
     }
