@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::{
     MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
+    search_pager,
 };
 use crate::redact::{metadata_pairs, redacted};
 use crate::stripe::error::StripeError;
@@ -340,14 +341,7 @@ impl Customers<'_> {
         limit: Option<u32>,
         context: &RequestContext,
     ) -> Result<Pager<Customer>, StripeError> {
-        check_limit(limit)?;
-        let form = Form::new().field("query", query).opt_field("limit", limit);
-        Ok(Pager::search(
-            self.client,
-            "/v1/customers/search",
-            form.encode(),
-            context,
-        ))
+        search_pager(self.client, "/v1/customers/search", query, limit, context)
     }
 
     /// `DELETE /v1/customers/{id}`.

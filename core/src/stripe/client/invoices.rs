@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::{
     MetadataParams, RequestContext, StripeClient, TimeRange, check_limit, encode_metadata, path_id,
+    search_pager,
 };
 use crate::redact::{Redacted, metadata_pairs, redacted};
 use crate::stripe::error::{InputError, StripeError};
@@ -648,14 +649,7 @@ impl Invoices<'_> {
         limit: Option<u32>,
         context: &RequestContext,
     ) -> Result<Pager<Invoice>, StripeError> {
-        check_limit(limit)?;
-        let form = Form::new().field("query", query).opt_field("limit", limit);
-        Ok(Pager::search(
-            self.client,
-            "/v1/invoices/search",
-            form.encode(),
-            context,
-        ))
+        search_pager(self.client, "/v1/invoices/search", query, limit, context)
     }
 
     /// `POST /v1/invoices/{id}/finalize`: draft → open; assigns number, payment page

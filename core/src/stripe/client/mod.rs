@@ -138,6 +138,25 @@ pub(crate) fn check_limit(limit: Option<u32>) -> Result<(), InputError> {
     }
 }
 
+/// A pager over a `…/search` endpoint for a Stripe search `query`, after checking the
+/// page size: the one shape every searchable resource shares.
+pub(crate) fn search_pager<T: DeserializeOwned + crate::stripe::models::HasId>(
+    client: &StripeClient,
+    path: &str,
+    query: &str,
+    limit: Option<u32>,
+    context: &RequestContext,
+) -> Result<crate::stripe::pagination::Pager<T>, StripeError> {
+    check_limit(limit)?;
+    let form = Form::new().field("query", query).opt_field("limit", limit);
+    Ok(crate::stripe::pagination::Pager::search(
+        client,
+        path,
+        form.encode(),
+        context,
+    ))
+}
+
 /// Per-call settings: which connected account to act on, and the idempotency key of a
 /// write. Defaults to the platform account and a generated key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
