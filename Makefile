@@ -32,8 +32,8 @@ python-binding: $(VENV)/.installed ## Build the Python binding into .venv (debug
 		maturin develop --quiet --manifest-path bindings-python/Cargo.toml
 
 test-python: python-binding ## Python tests: the binding (pytest, stubtest, mypy --strict examples) and stripe-python against the mock
-	cargo build --quiet --example mock_server
-	BILLBRIDGE_MOCK_SERVER="$$(cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/examples/mock_server" \
+	cargo build --quiet -p billbridge-mock --bin billbridge-mock
+	BILLBRIDGE_MOCK_SERVER="$$(cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/billbridge-mock" \
 		$(PYTHON) -m pytest -q tests/python bindings-python/tests
 	$(PYTHON) -m mypy.stubtest billbridge --allowlist bindings-python/stubtest-allowlist.txt
 	$(PYTHON) -m mypy --strict examples/python/
@@ -41,7 +41,7 @@ test-python: python-binding ## Python tests: the binding (pytest, stubtest, mypy
 lint: ## Formatting, clippy and rustdoc, as CI checks them
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
-	RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p billbridge --all-features
+	RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p billbridge -p billbridge-mock --all-features
 
 fmt: ## Format the Rust code
 	cargo fmt --all

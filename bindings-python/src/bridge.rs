@@ -11,9 +11,6 @@ use std::time::Duration;
 use billbridge::domain::catalogue::{Catalogue, Service};
 use billbridge::domain::money::{Currency, Money};
 use billbridge::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
-use billbridge::mock::{
-    Fault, MockServer, MockStripe, RateLimit, RequestOutcome, SignatureTime, WebhookOptions,
-};
 use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::TransportErrorKind;
 use billbridge::sync::store::{MemoryStore, PartyKind, SqliteStore, SyncStore};
@@ -23,6 +20,9 @@ use billbridge::sync::{
     Raise, ServiceBilling, ServiceInvoiceOutcome, WebhookDisposition, WebhookOutcome,
 };
 use billbridge::{Billbridge, Error};
+use billbridge_mock::{
+    Fault, MockServer, MockStripe, RateLimit, RequestOutcome, SignatureTime, WebhookOptions,
+};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;

@@ -25,7 +25,8 @@
 //!
 //! The crate owns every rule: exact money, the metadata policy, Stripe's balance and
 //! invoice rules, the typed Stripe client and its wire format, webhook verification,
-//! and a stateful in-memory Stripe for tests. Language bindings only translate types
+//! and the host's stores. The stateful in-memory Stripe for tests is the crate
+//! `billbridge-mock`. Language bindings only translate types
 //! and map [`Error::category`] and [`Error::code`] onto their own error idioms.
 //!
 //! Module map:
@@ -40,17 +41,15 @@
 //!   CSV export, over the store's invoice mirror or Stripe's list.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
 //!   typed client, webhooks.
-//! - `mock` (feature `mock`): `MockStripe`, an in-memory Stripe behind the same trait.
+//! - The mock Stripe is its own crate, `billbridge-mock`: `MockStripe`, an in-memory
+//!   Stripe behind the same [`stripe::transport::Transport`] trait, and its HTTP server.
 
 pub mod domain;
 pub mod error;
-mod redact;
+pub mod redact;
 pub mod report;
 pub mod stripe;
 pub mod sync;
-
-#[cfg(feature = "mock")]
-pub mod mock;
 
 pub use error::{Error, ErrorCategory};
 pub use sync::{Billbridge, BillbridgeBuilder, IdempotencySecret, Raise};

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Stands in for the value of a personal field in a manual `Debug`: prints `<redacted>`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Redacted;
+pub struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -15,13 +15,13 @@ impl fmt::Debug for Redacted {
 
 /// An optional personal field as `Debug` shows it: `Some(<redacted>)` when it is set,
 /// `None` when it is not.
-pub(crate) fn redacted<T>(field: &Option<T>) -> Option<Redacted> {
+pub fn redacted<T>(field: &Option<T>) -> Option<Redacted> {
     field.as_ref().map(|_| Redacted)
 }
 
 /// Metadata pairs as `Debug` shows them: each key with `<redacted>` for its value, or
 /// `""` for an empty value (which removes the key in an update, and says nothing personal).
-pub(crate) struct MetadataPairs<'a>(pub(crate) &'a [(String, String)]);
+pub struct MetadataPairs<'a>(pub(crate) &'a [(String, String)]);
 
 impl fmt::Debug for MetadataPairs<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,7 +38,7 @@ impl fmt::Debug for MetadataPairs<'_> {
 }
 
 /// Metadata parameters as `Debug` shows them: keys, never values.
-pub(crate) fn metadata_pairs(pairs: &[(String, String)]) -> MetadataPairs<'_> {
+pub fn metadata_pairs(pairs: &[(String, String)]) -> MetadataPairs<'_> {
     MetadataPairs(pairs)
 }
 

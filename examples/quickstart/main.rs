@@ -24,12 +24,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use billbridge::mock::MockStripe;
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::http::HttpTransport;
 use billbridge::stripe::key::ApiKey;
 use billbridge::sync::store::SqliteStore;
 use billbridge::sync::{Billbridge, IdempotencySecret, InvoiceRecord};
+use billbridge_mock::MockStripe;
 
 use practice_day::{DayError, DayReport, PaymentNotice, Scenario, show_amount};
 

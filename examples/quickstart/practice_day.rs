@@ -30,7 +30,6 @@ use billbridge::domain::party::{
     PractitionerId,
 };
 use billbridge::domain::status::InvoiceStatus;
-use billbridge::mock::{MockStripe, SignatureTime, WebhookOptions};
 use billbridge::report::{self, Column, CsvOptions, DateRange, Payment, PaymentColumn};
 use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::Method;
@@ -41,6 +40,7 @@ use billbridge::sync::{
     InvoiceRecord, PaidOutside, PaymentMethod, Raise, ServiceBilling, ServiceInvoiceOutcome,
     WebhookChange,
 };
+use billbridge_mock::{MockStripe, SignatureTime, WebhookOptions};
 use serde::Deserialize;
 
 /// The practice day shipped with the repository.

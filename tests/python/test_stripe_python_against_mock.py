@@ -1,7 +1,7 @@
 """The official stripe-python SDK against billbridge's mock server.
 
-Starts the `mock_server` example (the binary named by BILLBRIDGE_MOCK_SERVER, or
-`cargo run --example mock_server`), points stripe-python at it and walks Stripe's own
+Starts the `billbridge-mock` server (the binary named by BILLBRIDGE_MOCK_SERVER, or
+`cargo run -p billbridge-mock`), points stripe-python at it and walks Stripe's own
 balance example: a 500 credit on a 1099 invoice leaves 599 due.
 """
 
@@ -23,7 +23,7 @@ def base_url():
         command = [binary, "--port", "0", "--api-key", API_KEY]
     else:
         command = [
-            "cargo", "run", "--quiet", "-p", "billbridge", "--example", "mock_server",
+            "cargo", "run", "--quiet", "-p", "billbridge-mock", "--bin", "billbridge-mock",
             "--", "--port", "0", "--api-key", API_KEY,
         ]
     process = subprocess.Popen(
