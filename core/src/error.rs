@@ -1,9 +1,11 @@
-//! The crate's top-level [`Error`]: one enum wrapping every module's error, with a
-//! stable machine [`Error::code`] and a coarse [`ErrorCategory`] that the Python, Node
-//! and Swift bindings map onto their own exception classes.
+//! The crate's top-level [`Error`]: one enum aggregating every module's error. Each
+//! module's error classifies itself ([`Classify`]: a stable machine code and an
+//! [`ErrorCategory`]); this module only forwards to it, and gathers the details of a
+//! Stripe answer ([`Error::details`]) so that a binding never matches internal variants.
 
 use thiserror::Error as ThisError;
 
+pub use crate::classify::{Classify, ErrorCategory};
 use crate::domain::catalogue::CatalogueError;
 use crate::domain::date::DateError;
 use crate::domain::invoice::InvoiceError;
@@ -13,7 +15,7 @@ use crate::domain::money::MoneyError;
 use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
 use crate::report::ReportError;
-use crate::stripe::error::StripeError;
+use crate::stripe::error::{ApiError, StripeError};
 #[cfg(feature = "http")]
 use crate::stripe::http::HttpTransportError;
 use crate::stripe::key::KeyError;
@@ -21,50 +23,6 @@ use crate::stripe::webhook::WebhookError;
 use crate::sync::error::SyncError;
 use crate::sync::offline::OfflineError;
 use crate::sync::store::StoreError;
-
-/// The coarse kind of an error: what a caller can act on differently.
-///
-/// Bindings turn each category into one exception class (Python), `err.category`
-/// (Node) or one case (Swift), and expose [`Error::code`] as the fine-grained code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ErrorCategory {
-    /// The input was wrong (bad amount, unknown currency, over-long field, …); retrying
-    /// the same call cannot succeed.
-    Validation,
-    /// The input was well formed but the object is in the wrong state for the
-    /// operation (paying a void invoice, editing a finalized one, …).
-    InvalidState,
-    /// Stripe answered with an error.
-    StripeApi,
-    /// Stripe could not be reached, or the answer was lost on the way.
-    Transport,
-    /// A webhook signature did not verify.
-    Signature,
-    /// The host's store failed.
-    Store,
-    /// A bug in billbridge: an invariant that should hold did not.
-    Internal,
-    /// A writer or reader the host supplied (a file, a socket) failed.
-    Io,
-}
-
-impl ErrorCategory {
-    /// The category as a stable snake_case string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCategory::Validation => "validation",
-            ErrorCategory::InvalidState => "invalid_state",
-            ErrorCategory::StripeApi => "stripe_api",
-            ErrorCategory::Transport => "transport",
-            ErrorCategory::Signature => "signature",
-            ErrorCategory::Store => "store",
-            ErrorCategory::Internal => "internal",
-            ErrorCategory::Io => "io",
-        }
-    }
-}
 
 /// Any error billbridge returns. Later layers (Stripe client, sync, store) add their
 /// variants here; match with a wildcard arm.
@@ -123,54 +81,60 @@ pub enum Error {
     Offline(#[from] OfflineError),
 }
 
+/// What a binding shows about an error that came from Stripe's answer, without matching
+/// internal variants: every field is `None` for errors that never reached Stripe.
+///
+/// Stripe's human-readable message is not here: it can echo submitted values back (an
+/// email address, a name), so it is only reachable through [`Error::stripe_message`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorDetails {
+    /// The HTTP status of Stripe's answer (402 for a declined card, 429 when rate limited).
+    pub http_status: Option<u16>,
+    /// Stripe's `error.type`: `card_error`, `invalid_request_error`, `api_error`,
+    /// `idempotency_error`, or a newer type as Stripe spells it.
+    pub stripe_type: Option<String>,
+    /// Stripe's `error.code`, e.g. `card_declined`, `resource_missing`, `lock_timeout`.
+    pub stripe_code: Option<String>,
+    /// For card errors: the issuer's reason, e.g. `insufficient_funds`.
+    pub decline_code: Option<String>,
+    /// The request parameter Stripe objected to, e.g. `lines[0][quantity]`.
+    pub param: Option<String>,
+    /// Stripe's `Request-Id`, to quote to Stripe support.
+    pub request_id: Option<String>,
+    /// Stripe's page documenting the code.
+    pub doc_url: Option<String>,
+}
+
 impl Error {
     /// Stable snake_case machine code of the underlying error (e.g. `"currency_mismatch"`).
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::Money(inner) => inner.code(),
-            Error::Date(inner) => inner.code(),
-            Error::Party(inner) => inner.code(),
-            Error::Invoice(inner) => inner.code(),
-            Error::IllegalTransition(inner) => inner.code(),
-            Error::Catalogue(inner) => inner.code(),
-            Error::Ledger(inner) => inner.code(),
-            Error::Metadata(inner) => inner.code(),
-            Error::Stripe(inner) => inner.code(),
-            Error::Key(inner) => inner.code(),
-            #[cfg(feature = "http")]
-            Error::HttpTransport(inner) => inner.code(),
-            Error::Webhook(inner) => inner.code(),
-            Error::Store(inner) => inner.code(),
-            Error::Sync(inner) => inner.code(),
-            Error::Report(inner) => inner.code(),
-            Error::Offline(inner) => inner.code(),
-        }
+        self.classified().code()
     }
 
     /// What kind of failure this is, for mapping onto a binding's exception classes.
     pub fn category(&self) -> ErrorCategory {
+        self.classified().category()
+    }
+
+    fn classified(&self) -> &dyn Classify {
         match self {
-            Error::Money(inner) => inner.category(),
-            Error::Date(inner) => inner.category(),
-            Error::Party(inner) => inner.category(),
-            Error::Invoice(inner) => inner.category(),
-            Error::IllegalTransition(inner) => inner.category(),
-            Error::Catalogue(inner) => inner.category(),
-            Error::Ledger(inner) => inner.category(),
-            Error::Metadata(inner) => inner.category(),
-            Error::Stripe(inner) => stripe_category(inner),
-            Error::Key(_) => ErrorCategory::Validation,
+            Error::Money(inner) => inner,
+            Error::Date(inner) => inner,
+            Error::Party(inner) => inner,
+            Error::Invoice(inner) => inner,
+            Error::IllegalTransition(inner) => inner,
+            Error::Catalogue(inner) => inner,
+            Error::Ledger(inner) => inner,
+            Error::Metadata(inner) => inner,
+            Error::Stripe(inner) => inner,
+            Error::Key(inner) => inner,
             #[cfg(feature = "http")]
-            Error::HttpTransport(HttpTransportError::InvalidBaseUrl { .. }) => {
-                ErrorCategory::Validation
-            }
-            #[cfg(feature = "http")]
-            Error::HttpTransport(HttpTransportError::Client(_)) => ErrorCategory::Transport,
-            Error::Webhook(inner) => webhook_category(inner),
-            Error::Store(_) => ErrorCategory::Store,
-            Error::Sync(inner) => inner.category(),
-            Error::Report(inner) => inner.category(),
-            Error::Offline(inner) => inner.category(),
+            Error::HttpTransport(inner) => inner,
+            Error::Webhook(inner) => inner,
+            Error::Store(inner) => inner,
+            Error::Sync(inner) => inner,
+            Error::Report(inner) => inner,
+            Error::Offline(inner) => inner,
         }
     }
 
@@ -179,23 +143,57 @@ impl Error {
     pub fn is_illegal_transition(&self) -> bool {
         matches!(self, Error::IllegalTransition(_))
     }
-}
 
-fn stripe_category(error: &StripeError) -> ErrorCategory {
-    match error {
-        StripeError::Transport(_) => ErrorCategory::Transport,
-        StripeError::InvalidRequest(_) => ErrorCategory::Validation,
-        StripeError::Randomness { .. } => ErrorCategory::Internal,
-        _ => ErrorCategory::StripeApi,
+    /// The failed call to Stripe behind this error, if it is one.
+    pub fn stripe_error(&self) -> Option<&StripeError> {
+        match self {
+            Error::Stripe(inner) | Error::Report(ReportError::Stripe(inner)) => Some(inner),
+            _ => None,
+        }
+    }
+
+    fn api_error(&self) -> Option<&ApiError> {
+        self.stripe_error().and_then(StripeError::api_error)
+    }
+
+    /// Stripe's status, type, code, decline code, parameter, request id and doc link,
+    /// where the error came from Stripe's answer (all `None` otherwise).
+    pub fn details(&self) -> ErrorDetails {
+        let Some(stripe) = self.stripe_error() else {
+            return ErrorDetails::default();
+        };
+        let api = stripe.api_error();
+        ErrorDetails {
+            http_status: stripe.status(),
+            stripe_type: api
+                .and_then(|api| api.error_type.as_ref())
+                .map(|error_type| error_type.as_str().to_owned()),
+            stripe_code: stripe.stripe_code().map(str::to_owned),
+            decline_code: stripe.decline_code().map(str::to_owned),
+            param: api.and_then(ApiError::param).map(str::to_owned),
+            request_id: stripe.request_id().map(str::to_owned),
+            doc_url: api.and_then(|api| api.doc_url.clone()),
+        }
+    }
+
+    /// Stripe's human-readable message for an API error, e.g. the reason a card was
+    /// declined, for a front desk to show.
+    ///
+    /// It is kept out of `Display`, `Debug` and every log line because Stripe can echo
+    /// submitted values in it (an email address, a name): show it to the person who
+    /// made the request, do not store or log it.
+    pub fn stripe_message(&self) -> Option<&str> {
+        self.api_error().and_then(ApiError::message)
     }
 }
 
-fn webhook_category(error: &WebhookError) -> ErrorCategory {
-    match error {
-        WebhookError::MalformedPayload { .. } | WebhookError::InvalidSecret => {
-            ErrorCategory::Validation
-        }
-        _ => ErrorCategory::Signature,
+impl Classify for Error {
+    fn code(&self) -> &'static str {
+        Error::code(self)
+    }
+
+    fn category(&self) -> ErrorCategory {
+        Error::category(self)
     }
 }
 
@@ -206,6 +204,72 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 mod tests {
     use super::*;
     use crate::stripe::key::ApiKey;
+
+    #[test]
+    fn every_category_is_reached_by_some_error() {
+        let samples: Vec<Error> = vec![
+            MoneyError::Overflow { operation: "test" }.into(),
+            IllegalTransition {
+                from: crate::domain::status::InvoiceStatus::Paid,
+                action: crate::domain::status::InvoiceAction::Void,
+            }
+            .into(),
+            StripeError::from(ApiError::from_status(500, None)).into(),
+            StripeError::from(crate::stripe::transport::TransportError::new(
+                crate::stripe::transport::TransportErrorKind::Timeout,
+                "test",
+            ))
+            .into(),
+            WebhookError::SignatureMismatch.into(),
+            StoreError::backend("test", "broken").into(),
+            StripeError::Randomness {
+                detail: "test".to_owned(),
+            }
+            .into(),
+            ReportError::Io {
+                rows_written: 0,
+                source: std::io::Error::other("test"),
+            }
+            .into(),
+        ];
+        let reached: std::collections::BTreeSet<ErrorCategory> =
+            samples.iter().map(Error::category).collect();
+        assert_eq!(reached.len(), ErrorCategory::ALL.len(), "{reached:?}");
+    }
+
+    #[test]
+    fn stripe_details_and_message_come_from_the_api_error_but_never_print() {
+        let api = ApiError {
+            status: 402,
+            class: crate::stripe::error::ApiErrorClass::Card,
+            error_type: Some(crate::stripe::error::ApiErrorType::CardError),
+            code: Some("card_declined".to_owned()),
+            message: Some("Your card was declined, john@example.com.".to_owned()),
+            param: Some("payment_method".to_owned()),
+            decline_code: Some("insufficient_funds".to_owned()),
+            doc_url: Some("https://stripe.com/docs/error-codes/card-declined".to_owned()),
+            request_id: Some("req_123".to_owned()),
+        };
+        let error = Error::from(StripeError::from(api));
+        let details = error.details();
+        assert_eq!(details.http_status, Some(402));
+        assert_eq!(details.stripe_type.as_deref(), Some("card_error"));
+        assert_eq!(details.stripe_code.as_deref(), Some("card_declined"));
+        assert_eq!(details.decline_code.as_deref(), Some("insufficient_funds"));
+        assert_eq!(details.param.as_deref(), Some("payment_method"));
+        assert_eq!(details.request_id.as_deref(), Some("req_123"));
+        assert_eq!(
+            error.stripe_message(),
+            Some("Your card was declined, john@example.com.")
+        );
+        for shown in [error.to_string(), format!("{error:?}")] {
+            assert!(!shown.contains("john@example.com"), "{shown}");
+            assert!(!shown.contains("Your card"), "{shown}");
+        }
+        let local = Error::from(MoneyError::Overflow { operation: "test" });
+        assert_eq!(local.details(), ErrorDetails::default());
+        assert_eq!(local.stripe_message(), None);
+    }
 
     #[test]
     fn a_publishable_key_is_a_validation_error_with_its_own_code() {

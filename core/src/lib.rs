@@ -33,7 +33,8 @@
 //! - [`domain`]: pure domain logic (no I/O, no async): [`domain::money`],
 //!   [`domain::date`], [`domain::party`], [`domain::invoice`], [`domain::status`],
 //!   [`domain::balance`], [`domain::catalogue`], [`domain::ledger`], [`domain::metadata`].
-//! - [`error`]: the top-level [`Error`] and its [`ErrorCategory`].
+//! - [`classify`]: [`ErrorCategory`] and the [`Classify`] trait every error implements;
+//!   [`error`]: the top-level [`Error`] aggregating them, with [`Error::details`].
 //! - [`sync`]: the host-facing [`Billbridge`] (customers, balances, invoices, webhooks,
 //!   re-sync, bulk, billing rates) and [`sync::store::SyncStore`] with its in-memory and
 //!   SQLite implementations.
@@ -44,6 +45,7 @@
 //! - The mock Stripe is its own crate, `billbridge-mock`: `MockStripe`, an in-memory
 //!   Stripe behind the same [`stripe::transport::Transport`] trait, and its HTTP server.
 
+pub mod classify;
 pub mod domain;
 pub mod error;
 pub mod redact;
@@ -51,7 +53,8 @@ pub mod report;
 pub mod stripe;
 pub mod sync;
 
-pub use error::{Error, ErrorCategory};
+pub use classify::{Classify, ErrorCategory};
+pub use error::{Error, ErrorDetails};
 pub use sync::{Billbridge, BillbridgeBuilder, IdempotencySecret, Raise};
 
 /// The README's code runs as a doctest, so the quick tour cannot drift from the API.

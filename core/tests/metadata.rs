@@ -6,6 +6,7 @@
 // Helpers outside `#[test]` functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+use billbridge::Classify;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

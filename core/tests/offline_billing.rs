@@ -14,6 +14,7 @@
 #[cfg(feature = "sqlite")]
 mod temp_database;
 #[cfg(feature = "sqlite")]
+use billbridge::Classify;
 use temp_database::TempDatabase;
 
 use billbridge::domain::catalogue::{

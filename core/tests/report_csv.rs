@@ -6,6 +6,7 @@
 // does not cover; a panic there is a failed test, as intended.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use billbridge::Classify;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Mutex};

@@ -13,7 +13,7 @@ use super::date::Date;
 use super::invoice::{InvoiceDraft, InvoiceLine};
 use super::money::{Money, MoneyError};
 use super::party::{OrganisationId, PartyError, PatientId, PayerRef, host_id};
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 
 host_id!(
     /// The key of a catalogue item, e.g. `"follow-up"`.
@@ -109,9 +109,8 @@ pub enum CatalogueError {
     Id(#[from] PartyError),
 }
 
-impl CatalogueError {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for CatalogueError {
+    fn code(&self) -> &'static str {
         match self {
             CatalogueError::DuplicateKey { .. } => "duplicate_catalogue_key",
             CatalogueError::UnknownItem { .. } => "unknown_catalogue_item",
@@ -127,8 +126,7 @@ impl CatalogueError {
         }
     }
 
-    /// [`ErrorCategory::InvalidState`] for a service already invoiced, else validation.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         match self {
             CatalogueError::AlreadyInvoiced { .. } => ErrorCategory::InvalidState,
             _ => ErrorCategory::Validation,

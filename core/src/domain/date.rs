@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 const MIN_YEAR: i32 = 1;
@@ -37,9 +37,8 @@ pub enum DateError {
     OutOfRange,
 }
 
-impl DateError {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for DateError {
+    fn code(&self) -> &'static str {
         match self {
             DateError::InvalidFormat => "invalid_date_format",
             DateError::InvalidDate { .. } => "invalid_date",
@@ -47,8 +46,7 @@ impl DateError {
         }
     }
 
-    /// Every date error is a validation error.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         ErrorCategory::Validation
     }
 }

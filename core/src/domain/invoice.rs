@@ -25,7 +25,7 @@ use super::date::Date;
 use super::metadata::{MetadataError, MetadataMap, MetadataTarget};
 use super::money::{Currency, Money, MoneyError};
 use super::party::{LocationId, Organisation, Patient, PatientId, PayerRef, Practitioner, host_id};
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 
 /// Stripe's limit on lines per invoice.
 pub const MAX_LINES: usize = 250;
@@ -122,9 +122,8 @@ pub enum InvoiceError {
     },
 }
 
-impl InvoiceError {
-    /// Stable machine code; amount errors carry the underlying money code.
-    pub fn code(&self) -> &'static str {
+impl Classify for InvoiceError {
+    fn code(&self) -> &'static str {
         match self {
             InvoiceError::NoLines => "no_lines",
             InvoiceError::TooManyLines { .. } => "too_many_lines",
@@ -141,8 +140,7 @@ impl InvoiceError {
         }
     }
 
-    /// Every invoice error is a validation error.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         ErrorCategory::Validation
     }
 }

@@ -13,7 +13,7 @@ use super::invoice::{InvoiceDraft, InvoiceError, InvoiceId, InvoiceLine};
 use super::money::{Currency, Money, MoneyError};
 use super::party::{PatientId, PayerRef};
 use super::status::{IllegalTransition, InvoiceAction, InvoiceStatus, Transition};
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 
 /// Errors of the offline ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -50,9 +50,8 @@ pub enum LedgerError {
     },
 }
 
-impl LedgerError {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for LedgerError {
+    fn code(&self) -> &'static str {
         match self {
             LedgerError::IllegalTransition(inner) => inner.code(),
             LedgerError::Invoice(inner) => inner.code(),
@@ -63,8 +62,7 @@ impl LedgerError {
         }
     }
 
-    /// Invalid state for transitions and deleted invoices; validation otherwise.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         match self {
             LedgerError::IllegalTransition(_) | LedgerError::Deleted { .. } => {
                 ErrorCategory::InvalidState

@@ -25,7 +25,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 
 /// Every presentment currency Stripe accepts, lowercase and sorted (binary-searched).
 /// Source: Stripe's "Supported currencies" page, presentment list, plus the
@@ -167,9 +167,8 @@ pub enum MoneyError {
     },
 }
 
-impl MoneyError {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for MoneyError {
+    fn code(&self) -> &'static str {
         match self {
             MoneyError::UnknownCurrency { .. } => "unknown_currency",
             MoneyError::InvalidDecimal { .. } => "invalid_amount",
@@ -182,8 +181,7 @@ impl MoneyError {
         }
     }
 
-    /// Every money error is a validation error.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         ErrorCategory::Validation
     }
 }

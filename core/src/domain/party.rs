@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::date::Date;
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 use crate::redact::{Redacted, redacted};
 
 /// Stripe's limit on a customer's `email`.
@@ -62,9 +62,8 @@ pub enum PartyError {
     InvalidPhone,
 }
 
-impl PartyError {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for PartyError {
+    fn code(&self) -> &'static str {
         match self {
             PartyError::InvalidHostId { .. } => "invalid_host_id",
             PartyError::MissingName { .. } => "missing_name",
@@ -75,8 +74,7 @@ impl PartyError {
         }
     }
 
-    /// Every party error is a validation error.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         ErrorCategory::Validation
     }
 }

@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 
 /// Where an invoice is in its life. Stripe may add statuses: an unrecognised value is
 /// kept in [`InvoiceStatus::Unknown`] instead of failing to decode.
@@ -148,14 +148,12 @@ pub struct IllegalTransition {
     pub action: InvoiceAction,
 }
 
-impl IllegalTransition {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for IllegalTransition {
+    fn code(&self) -> &'static str {
         "illegal_transition"
     }
 
-    /// Always [`ErrorCategory::InvalidState`].
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         ErrorCategory::InvalidState
     }
 }

@@ -18,12 +18,12 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
+use crate::classify::{Classify, ErrorCategory};
 use crate::domain::date::{Date, DateError};
 use crate::domain::ledger::PaymentMethod;
 use crate::domain::money::{Currency, Money, MoneyError};
 use crate::domain::party::PayerRef;
 use crate::domain::status::InvoiceStatus;
-use crate::error::ErrorCategory;
 use crate::redact::redacted;
 use crate::stripe::error::StripeError;
 use crate::sync::store::{
@@ -98,9 +98,8 @@ pub enum ReportError {
     },
 }
 
-impl ReportError {
-    /// Stable snake_case machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for ReportError {
+    fn code(&self) -> &'static str {
         match self {
             ReportError::Store(inner) => inner.code(),
             ReportError::Stripe(inner) => inner.code(),
@@ -113,11 +112,10 @@ impl ReportError {
         }
     }
 
-    /// What kind of failure this is.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         match self {
             ReportError::Store(_) => ErrorCategory::Store,
-            ReportError::Stripe(inner) => stripe_category(inner),
+            ReportError::Stripe(inner) => inner.category(),
             ReportError::InvalidDateRange { .. } => ErrorCategory::Validation,
             ReportError::Date(inner) => inner.category(),
             ReportError::Amount { source, .. } => source.category(),
@@ -125,14 +123,6 @@ impl ReportError {
             #[cfg(feature = "csv")]
             ReportError::Csv { .. } => ErrorCategory::Validation,
         }
-    }
-}
-
-fn stripe_category(error: &StripeError) -> ErrorCategory {
-    match error {
-        StripeError::Transport(_) => ErrorCategory::Transport,
-        StripeError::InvalidRequest(_) => ErrorCategory::Validation,
-        _ => ErrorCategory::StripeApi,
     }
 }
 

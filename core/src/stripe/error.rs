@@ -8,6 +8,7 @@
 //! echo submitted values such as an email address); that text stays available through
 //! [`ApiError::message`].
 
+use crate::classify::{Classify, ErrorCategory};
 use std::fmt;
 
 use super::transport::{TransportError, TransportErrorKind};
@@ -293,9 +294,8 @@ pub enum InputError {
     },
 }
 
-impl InputError {
-    /// Stable machine code for bindings.
-    pub fn code(&self) -> &'static str {
+impl Classify for InputError {
+    fn code(&self) -> &'static str {
         match self {
             InputError::IdempotencyKeyTooLong { .. } | InputError::IdempotencyKeyInvalid => {
                 "invalid_idempotency_key"
@@ -305,6 +305,10 @@ impl InputError {
             InputError::LimitOutOfRange { .. } => "limit_out_of_range",
             InputError::InvalidParameters { .. } => "invalid_parameters",
         }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        ErrorCategory::Validation
     }
 }
 
@@ -412,6 +416,32 @@ impl StripeError {
             StripeError::Transport(_) => true,
             StripeError::Decode(error) => (200..300).contains(&error.status),
             _ => false,
+        }
+    }
+}
+
+impl Classify for StripeError {
+    fn code(&self) -> &'static str {
+        match self {
+            StripeError::Api(error) => error.class.code(),
+            StripeError::Transport(error) => match error.kind {
+                TransportErrorKind::Timeout => "stripe_timeout",
+                TransportErrorKind::Connection => "stripe_connection_error",
+                TransportErrorKind::Other => "stripe_transport_error",
+            },
+            StripeError::Decode(_) => "stripe_decode_error",
+            StripeError::InvalidRequest(_) => "stripe_invalid_input",
+            StripeError::PageCapExceeded { .. } => "stripe_page_cap_exceeded",
+            StripeError::Randomness { .. } => "stripe_randomness_unavailable",
+        }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        match self {
+            StripeError::Transport(_) => ErrorCategory::Transport,
+            StripeError::InvalidRequest(_) => ErrorCategory::Validation,
+            StripeError::Randomness { .. } => ErrorCategory::Internal,
+            _ => ErrorCategory::StripeApi,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! with the key, version, idempotency and account headers, and maps timeouts and
 //! connection failures to [`TransportErrorKind`].
 
+use crate::classify::{Classify, ErrorCategory};
 use std::fmt;
 use std::time::Duration;
 
@@ -39,12 +40,18 @@ pub enum HttpTransportError {
     Client(#[source] reqwest::Error),
 }
 
-impl HttpTransportError {
-    /// Stable machine code for bindings.
-    pub fn code(&self) -> &'static str {
+impl Classify for HttpTransportError {
+    fn code(&self) -> &'static str {
         match self {
             HttpTransportError::InvalidBaseUrl { .. } => "invalid_base_url",
             HttpTransportError::Client(_) => "http_client_setup_failed",
+        }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        match self {
+            HttpTransportError::InvalidBaseUrl { .. } => ErrorCategory::Validation,
+            HttpTransportError::Client(_) => ErrorCategory::Transport,
         }
     }
 }

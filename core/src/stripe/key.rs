@@ -2,6 +2,7 @@
 //! keys, refusing publishable keys, and keeping the secret out of every `Debug`,
 //! `Display` and error message.
 
+use crate::classify::{Classify, ErrorCategory};
 use std::fmt;
 
 /// Which kind of server-side key this is.
@@ -74,9 +75,8 @@ pub enum KeyError {
     InvalidCharacters,
 }
 
-impl KeyError {
-    /// Stable machine code for bindings.
-    pub fn code(&self) -> &'static str {
+impl Classify for KeyError {
+    fn code(&self) -> &'static str {
         match self {
             KeyError::Publishable => "publishable_key",
             KeyError::Empty
@@ -84,6 +84,10 @@ impl KeyError {
             | KeyError::UnknownMode { .. }
             | KeyError::InvalidCharacters => "invalid_api_key",
         }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        ErrorCategory::Validation
     }
 }
 

@@ -8,6 +8,7 @@
 //! a `v1`, signature, then age), with one addition: a timestamp more than the
 //! tolerance in the future is rejected too.
 
+use crate::classify::{Classify, ErrorCategory};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -138,6 +139,29 @@ impl WebhookError {
             line: source.line(),
             column: source.column(),
             source,
+        }
+    }
+}
+
+impl Classify for WebhookError {
+    fn code(&self) -> &'static str {
+        match self {
+            WebhookError::MissingHeader => "missing_header",
+            WebhookError::MalformedHeader { .. } => "malformed_header",
+            WebhookError::NoV1Signature => "no_v1_signature",
+            WebhookError::SignatureMismatch => "signature_mismatch",
+            WebhookError::TimestampOutOfTolerance { .. } => "timestamp_out_of_tolerance",
+            WebhookError::MalformedPayload { .. } => "malformed_payload",
+            WebhookError::InvalidSecret => "invalid_secret",
+        }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        match self {
+            WebhookError::MalformedPayload { .. } | WebhookError::InvalidSecret => {
+                ErrorCategory::Validation
+            }
+            _ => ErrorCategory::Signature,
         }
     }
 }

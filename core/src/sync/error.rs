@@ -5,7 +5,7 @@
 //! Messages name host ids, Stripe ids, revisions and amounts, never a secret, a metadata
 //! value or any other personal data.
 
-use crate::error::ErrorCategory;
+use crate::classify::{Classify, ErrorCategory};
 use crate::sync::store::PartyKind;
 
 /// A workflow refused an operation, or found Stripe in a state it must not build on.
@@ -133,9 +133,8 @@ pub enum SyncError {
     },
 }
 
-impl SyncError {
-    /// A stable machine code for this error, shared by every language binding.
-    pub fn code(&self) -> &'static str {
+impl Classify for SyncError {
+    fn code(&self) -> &'static str {
         match self {
             SyncError::MissingIdempotencySecret => "missing_idempotency_secret",
             SyncError::IdempotencySecretTooShort { .. } => "idempotency_secret_too_short",
@@ -155,8 +154,7 @@ impl SyncError {
         }
     }
 
-    /// What kind of failure this is, for mapping onto a binding's exception classes.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         match self {
             SyncError::MissingIdempotencySecret
             | SyncError::IdempotencySecretTooShort { .. }

@@ -134,6 +134,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Classify;
 
     fn deriver(secret: &str, account: Option<&str>) -> KeyDeriver {
         KeyDeriver::new(IdempotencySecret::new(secret).unwrap(), account)

@@ -32,6 +32,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::store::{InvoiceMirror, MetadataMap, OutsidePayment, PartyKind, StoreError, SyncStore};
+use crate::classify::{Classify, ErrorCategory};
 use crate::domain::catalogue::{
     BillingRate, BillingRates, CatalogueError, InvoiceGroup, Service, ServiceId,
     select_invoiceable, stamp_invoiced,
@@ -42,7 +43,6 @@ use crate::domain::ledger::{LedgerError, LedgerInvoice, ManualPayment};
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::party::{PartyError, PayerRef};
 use crate::domain::status::InvoiceStatus;
-use crate::error::ErrorCategory;
 use crate::report::{DateRange, Payment, PaymentChannel, ReportError};
 
 /// Prefix of the synthetic Stripe ids of offline mirrors.
@@ -100,9 +100,8 @@ pub enum OfflineError {
     },
 }
 
-impl OfflineError {
-    /// Stable snake_case machine code.
-    pub fn code(&self) -> &'static str {
+impl Classify for OfflineError {
+    fn code(&self) -> &'static str {
         match self {
             OfflineError::Ledger(inner) => inner.code(),
             OfflineError::Catalogue(inner) => inner.code(),
@@ -117,8 +116,7 @@ impl OfflineError {
         }
     }
 
-    /// What kind of failure this is.
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         match self {
             OfflineError::Ledger(inner) => inner.category(),
             OfflineError::Catalogue(inner) => inner.category(),

@@ -1,6 +1,7 @@
 //! The metadata module's typed errors. Messages name the field, the target and the key,
 //! never a metadata value (values are personal data) and never the practice secret.
 
+use crate::classify::{Classify, ErrorCategory};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -123,14 +124,8 @@ pub enum MetadataError {
     },
 }
 
-impl MetadataError {
-    /// Every metadata error is a validation error: the policy or the values break a rule.
-    pub fn category(&self) -> crate::error::ErrorCategory {
-        crate::error::ErrorCategory::Validation
-    }
-
-    /// A stable snake_case machine code that the language bindings expose.
-    pub fn code(&self) -> &'static str {
+impl Classify for MetadataError {
+    fn code(&self) -> &'static str {
         match self {
             MetadataError::UnknownField { .. } => "metadata_unknown_field",
             MetadataError::KeyInvalid { .. } => "metadata_key_invalid",
@@ -143,5 +138,9 @@ impl MetadataError {
             MetadataError::ValueNotGeneralisable { .. } => "metadata_value_not_generalisable",
             MetadataError::InvalidSecret { .. } => "metadata_invalid_secret",
         }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        ErrorCategory::Validation
     }
 }

@@ -243,6 +243,7 @@ pub(super) fn check_key(origin: EntryOrigin, key: &str) -> Result<(), MetadataEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Classify;
 
     #[test]
     fn debug_shows_keys_but_not_values() {

@@ -550,6 +550,7 @@ impl MetadataPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Classify;
     use crate::domain::metadata::{PSEUDONYM_PREFIX, diff_managed};
 
     fn john() -> FieldValues {

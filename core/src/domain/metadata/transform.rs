@@ -208,6 +208,7 @@ fn uk_outward_without_space(code: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Classify;
 
     fn secret(text: &str) -> PracticeSecret {
         PracticeSecret::new(text).unwrap()

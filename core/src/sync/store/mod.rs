@@ -17,6 +17,7 @@
 //! `SqliteStore`; a host can implement [`SyncStore`] on its own database. Every
 //! implementation must pass the same contract (`tests/store_contract.rs`).
 
+use crate::classify::{Classify, ErrorCategory};
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -444,6 +445,21 @@ impl StoreError {
             StoreError::Corrupt { .. } => "store_corrupt",
             StoreError::Conflict { .. } => "store_conflict",
         }
+    }
+}
+
+impl Classify for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::Backend { .. } => "store_backend",
+            StoreError::SchemaTooNew { .. } => "store_schema_too_new",
+            StoreError::Corrupt { .. } => "store_corrupt",
+            StoreError::Conflict { .. } => "store_conflict",
+        }
+    }
+
+    fn category(&self) -> ErrorCategory {
+        ErrorCategory::Store
     }
 }
 
