@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::report::{self, Column, CsvOptions, InvoiceQuery};
-use billbridge::sync::store::{InvoiceMirror, MetadataMap, PartyKind, SqliteStore, SyncStore};
+use billbridge::store::{InvoiceMirror, MetadataMap, PartyKind, SqliteStore, SyncStore};
 
 /// 2026-11-01T00:00:00Z.
 const FIRST_CREATED: i64 = 1_793_491_200;

@@ -11,9 +11,9 @@ use std::time::Duration;
 use billbridge::domain::catalogue::{Catalogue, Service};
 use billbridge::domain::money::{Currency, Money};
 use billbridge::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
+use billbridge::store::{MemoryStore, PartyKind, SqliteStore, SyncStore};
 use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::TransportErrorKind;
-use billbridge::sync::store::{MemoryStore, PartyKind, SqliteStore, SyncStore};
 use billbridge::sync::{
     BalanceAdjustment, BulkItem, BulkOptions, BulkProgress, CustomerRecord, IdempotencySecret,
     InvoicePreview, InvoiceRecord, InvoiceRequest, PaidOutside, PaymentMethod, ProgressCallback,

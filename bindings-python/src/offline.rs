@@ -1,6 +1,6 @@
 //! Offline billing for a practice with no Stripe account: `OfflineBilling` (blocking,
 //! GIL released) and `AsyncOfflineBilling` (exported as `billbridge.aio.OfflineBilling`)
-//! over the core's `sync::offline::OfflineBilling`, with its `MemoryLedgerStore` (or a
+//! over the core's `offline::OfflineBilling`, with its `MemoryLedgerStore` (or a
 //! `SqliteStore` as the ledger), `LedgerRecord` and service invoices. Invoices come back as the same `InvoiceRecord`
 //! the bridge returns and payments as report `Payment` rows; every rule is the core's.
 
@@ -11,12 +11,9 @@ use billbridge::Error;
 use billbridge::domain::catalogue::{self, Service};
 use billbridge::domain::ledger::{ManualPayment, PaymentMethod};
 use billbridge::domain::party::{OrganisationId, PatientId};
+use billbridge::offline::{OfflineBilling, ServiceInvoice, service_invoice_id};
 use billbridge::report::DateRange;
-use billbridge::sync::offline::{
-    LedgerRecord, LedgerStore, MemoryLedgerStore, OfflineBilling, ServiceInvoice,
-    service_invoice_id,
-};
-use billbridge::sync::store::{MemoryStore, SyncStore};
+use billbridge::store::{LedgerRecord, LedgerStore, MemoryLedgerStore, MemoryStore, SyncStore};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDate;

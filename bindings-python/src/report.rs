@@ -11,8 +11,8 @@ use billbridge::report::{
     Column, DateRange, InvoiceQuery, Payment, PaymentColumn, Portal, PortalInvoice,
     write_csv as core_write_csv, write_payments_csv as core_write_payments_csv,
 };
+use billbridge::store::PartyKind;
 use billbridge::sync::InvoiceRecord;
-use billbridge::sync::store::PartyKind;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDate, PyString};

@@ -14,15 +14,15 @@ use crate::domain::metadata::MetadataError;
 use crate::domain::money::MoneyError;
 use crate::domain::party::PartyError;
 use crate::domain::status::IllegalTransition;
+use crate::offline::OfflineError;
 use crate::report::ReportError;
+use crate::store::StoreError;
 use crate::stripe::error::{ApiError, StripeError};
 #[cfg(feature = "http")]
 use crate::stripe::http::HttpTransportError;
 use crate::stripe::key::KeyError;
 use crate::stripe::webhook::WebhookError;
 use crate::sync::error::SyncError;
-use crate::sync::offline::OfflineError;
-use crate::sync::store::StoreError;
 
 /// Any error billbridge returns. Later layers (Stripe client, sync, store) add their
 /// variants here; match with a wildcard arm.

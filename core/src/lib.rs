@@ -35,9 +35,11 @@
 //!   [`domain::balance`], [`domain::catalogue`], [`domain::ledger`], [`domain::metadata`].
 //! - [`classify`]: [`ErrorCategory`] and the [`Classify`] trait every error implements;
 //!   [`error`]: the top-level [`Error`] aggregating them, with [`Error::details`].
+//! - [`store`]: [`store::SyncStore`] (host ↔ Stripe ids, processed webhooks, invoice
+//!   mirrors) and [`store::LedgerStore`] (the offline books), in memory or in SQLite.
 //! - [`sync`]: the host-facing [`Billbridge`] (customers, balances, invoices, webhooks,
-//!   re-sync, bulk, billing rates) and [`sync::store::SyncStore`] with its in-memory and
-//!   SQLite implementations.
+//!   re-sync, bulk, billing rates).
+//! - [`offline`]: the same billing workflow for a practice with no Stripe account.
 //! - [`report`]: outstanding invoices, payments received, a payer's portal view and
 //!   CSV export, over the store's invoice mirror or Stripe's list.
 //! - [`stripe`]: the edge to Stripe: [`stripe::transport::Transport`], wire format,
@@ -48,8 +50,10 @@
 pub mod classify;
 pub mod domain;
 pub mod error;
+pub mod offline;
 pub mod redact;
 pub mod report;
+pub mod store;
 pub mod stripe;
 pub mod sync;
 

@@ -380,7 +380,7 @@ mod actions {
     async fn paid_outside_day_lands_in_the_mirror_and_dates_the_payment() {
         use billbridge::domain::date::Date;
         use billbridge::report::{self, DateRange};
-        use billbridge::sync::store::SyncStore;
+        use billbridge::store::SyncStore;
 
         let practice = practice(hero(), true);
         let bridge = &practice.bridge;

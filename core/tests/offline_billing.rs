@@ -26,11 +26,11 @@ use billbridge::domain::ledger::{LedgerError, ManualPayment, PaymentMethod};
 use billbridge::domain::money::Money;
 use billbridge::domain::party::{Patient, PatientId, PayerRef};
 use billbridge::domain::status::InvoiceStatus;
+use billbridge::offline::{OfflineBilling, OfflineError, service_invoice_id};
 use billbridge::report::{self, Column, DateRange, PaymentChannel, PaymentColumn};
-use billbridge::sync::offline::{
-    LedgerRecord, LedgerStore, MemoryLedgerStore, OfflineBilling, OfflineError, service_invoice_id,
+use billbridge::store::{
+    LedgerRecord, LedgerStore, MemoryLedgerStore, MemoryStore, MetadataMap, SyncStore,
 };
-use billbridge::sync::store::{MemoryStore, MetadataMap, SyncStore};
 
 fn day() -> Date {
     Date::parse("2026-11-21").unwrap()
@@ -727,7 +727,7 @@ ledger_tests!(sqlite_file, || {
 });
 
 #[cfg(feature = "sqlite")]
-use billbridge::sync::store::SqliteStore;
+use billbridge::store::SqliteStore;
 
 #[cfg(feature = "sqlite")]
 mod sqlite {

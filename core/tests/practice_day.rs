@@ -21,8 +21,8 @@ use billbridge::domain::money::Money;
 use billbridge::domain::party::PayerRef;
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::report::PaymentChannel;
+use billbridge::store::MemoryStore;
 use billbridge::stripe::client::RequestContext;
-use billbridge::sync::store::MemoryStore;
 use billbridge::sync::{
     Billbridge, InvoiceRecord, Raise, ServiceBilling, UpsertOutcome, WebhookChange,
 };

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use billbridge::domain::status::InvoiceStatus;
+use billbridge::store::{CustomerLink, InvoiceMirror, MirrorQuery, OutsidePayment, PartyKind};
 use billbridge::stripe::client::{
     AddressParams, CreateBalanceTransaction, CreateCustomer, CreateInvoice, CreateInvoiceItem,
     CreatePreview, CreatePrice, CreateProduct, CustomFieldParams, InvoiceItemPricing,
@@ -18,9 +19,6 @@ use billbridge::stripe::client::{
 use billbridge::stripe::models::{
     CreditNote, Customer, CustomerBalanceTransaction, Invoice, InvoiceItem, InvoiceLineItem,
     MetadataMap,
-};
-use billbridge::sync::store::{
-    CustomerLink, InvoiceMirror, MirrorQuery, OutsidePayment, PartyKind,
 };
 use serde_json::{Value, json};
 

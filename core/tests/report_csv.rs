@@ -21,13 +21,13 @@ use billbridge::report::{
     self, AmountFormat, Column, CsvOptions, DateRange, HostIdKeys, InvoiceQuery, PaymentChannel,
     PaymentColumn, ReportError,
 };
+use billbridge::store::{
+    CustomerLink, InvoiceMirror, MemoryStore, MetadataMap, OutsidePayment, PartyKind, SqliteStore,
+    SyncStore,
+};
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::transport::{
     Method, StripeRequest, StripeResponse, Transport, TransportError,
-};
-use billbridge::sync::store::{
-    CustomerLink, InvoiceMirror, MemoryStore, MetadataMap, OutsidePayment, PartyKind, SqliteStore,
-    SyncStore,
 };
 
 fn day(text: &str) -> Date {

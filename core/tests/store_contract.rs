@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use billbridge::domain::date::Date;
 use billbridge::domain::status::InvoiceStatus;
-use billbridge::sync::store::{
+use billbridge::store::{
     AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MemoryStore, MetadataMap, MirrorCursor,
     MirrorQuery, OutsidePayment, PartyKind, RaiseCheckpoint, StoreError, SyncStore,
 };
@@ -881,14 +881,14 @@ contract_tests!(memory, || (MemoryStore::new(), ()));
 
 #[cfg(feature = "sqlite")]
 contract_tests!(sqlite_in_memory, || (
-    billbridge::sync::store::SqliteStore::in_memory().unwrap(),
+    billbridge::store::SqliteStore::in_memory().unwrap(),
     ()
 ));
 
 #[cfg(feature = "sqlite")]
 contract_tests!(sqlite_file, || {
     let file = TempDatabase::new("store_contract");
-    let store = billbridge::sync::store::SqliteStore::open(&file.path).unwrap();
+    let store = billbridge::store::SqliteStore::open(&file.path).unwrap();
     (store, file)
 });
 
@@ -1008,7 +1008,7 @@ fn mirror_json_written_before_payment_days_still_reads() {
 mod sqlite {
     use std::path::PathBuf;
 
-    use billbridge::sync::store::SqliteStore;
+    use billbridge::store::SqliteStore;
 
     use super::*;
 
@@ -1235,7 +1235,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_version_2_database_migrates_keeping_its_mirrors_and_gains_a_ledger() {
-        use billbridge::sync::offline::LedgerStore;
+        use billbridge::store::LedgerStore;
 
         let file = TempDatabase::new("store_contract");
         version_2_database(&file.path);

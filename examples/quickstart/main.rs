@@ -24,10 +24,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use billbridge::store::SqliteStore;
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::http::HttpTransport;
 use billbridge::stripe::key::ApiKey;
-use billbridge::sync::store::SqliteStore;
 use billbridge::sync::{Billbridge, IdempotencySecret, InvoiceRecord};
 use billbridge_mock::MockStripe;
 

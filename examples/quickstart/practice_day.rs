@@ -31,10 +31,10 @@ use billbridge::domain::party::{
 };
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::report::{self, Column, CsvOptions, DateRange, Payment, PaymentColumn};
+use billbridge::store::SyncStore;
 use billbridge::stripe::client::{PayInvoice, RequestContext, StripeClient};
 use billbridge::stripe::transport::Method;
 use billbridge::stripe::webhook::WebhookSecret;
-use billbridge::sync::store::SyncStore;
 use billbridge::sync::{
     BalanceAdjustment, Billbridge, CustomerRecord, IdempotencySecret, InvoicePreview,
     InvoiceRecord, PaidOutside, PaymentMethod, Raise, ServiceBilling, ServiceInvoiceOutcome,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Payment, ReportError, decimal_amount};
 use crate::domain::date::Date;
-use crate::sync::store::InvoiceMirror;
+use crate::store::InvoiceMirror;
 
 /// One column of an invoice CSV. The header row holds each column's
 /// [`Column::header`].
@@ -529,7 +529,7 @@ impl<W: io::Write> PaymentCsvWriter<W> {
 ///
 /// ```
 /// use billbridge::report::{Column, write_csv};
-/// # use billbridge::sync::store::InvoiceMirror;
+/// # use billbridge::store::InvoiceMirror;
 /// # let rows: Vec<InvoiceMirror> = Vec::new();
 /// let mut out = Vec::new();
 /// let written = write_csv(

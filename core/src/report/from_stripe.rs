@@ -10,10 +10,10 @@ use super::{InvoiceQuery, ReportError};
 use crate::domain::date::Date;
 use crate::domain::metadata::{Field, MetadataMap, MetadataPolicy, MetadataTarget};
 use crate::domain::status::InvoiceStatus;
+use crate::store::{InvoiceMirror, OutsidePayment, PartyKind, SyncStore};
 use crate::stripe::client::{ListInvoices, RequestContext, StripeClient, TimeRange};
 use crate::stripe::models::Invoice;
 use crate::stripe::pagination::Pager;
-use crate::sync::store::{InvoiceMirror, OutsidePayment, PartyKind, SyncStore};
 use crate::sync::{
     MirrorParties, PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY,
     mirror_with_status,

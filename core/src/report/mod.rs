@@ -4,7 +4,7 @@
 //!
 //! The rows are the store's [`InvoiceMirror`] records, so a report needs no Stripe call
 //! and works the same for invoices raised through Stripe and for offline invoices
-//! ([`crate::sync::offline`]). Listings are lazy: a pager asks the store for one page
+//! ([`crate::offline`]). Listings are lazy: a pager asks the store for one page
 //! at a time with its cursor (`created`, then host invoice id), so memory stays constant
 //! however many invoices match. Hosts that want Stripe's own view instead use
 //! [`stripe_invoices`], which walks Stripe's list endpoint and joins each invoice with
@@ -25,10 +25,10 @@ use crate::domain::money::{Currency, Money, MoneyError};
 use crate::domain::party::PayerRef;
 use crate::domain::status::InvoiceStatus;
 use crate::redact::redacted;
-use crate::stripe::error::StripeError;
-use crate::sync::store::{
+use crate::store::{
     InvoiceMirror, MetadataMap, MirrorCursor, MirrorQuery, PartyKind, StoreError, SyncStore,
 };
+use crate::stripe::error::StripeError;
 
 #[cfg(feature = "csv")]
 mod export;
@@ -680,7 +680,7 @@ impl Payment {
 /// The UTC day the payment on `mirror` was received:
 ///
 /// 1. for a payment outside Stripe, the day the host recorded
-///    ([`OutsidePayment::paid_on`](crate::sync::store::OutsidePayment::paid_on));
+///    ([`OutsidePayment::paid_on`](crate::store::OutsidePayment::paid_on));
 /// 2. otherwise the day Stripe marked the invoice paid ([`InvoiceMirror::paid_at`]);
 /// 3. when neither is known (mirrors written before billbridge kept them, or a partial
 ///    Stripe payment on an invoice not yet paid), the day of the mirror's last update
@@ -773,7 +773,7 @@ impl<S: SyncStore + ?Sized> PaymentPager<'_, S> {
 /// marked paid outside Stripe (with their method and reference), one row per invoice
 /// with something paid, each dated and filtered by [`payment_date`]. Offline invoices
 /// with several partial payments are itemised by
-/// [`crate::sync::offline::OfflineBilling::payments_received`] instead.
+/// [`crate::offline::OfflineBilling::payments_received`] instead.
 ///
 /// Every mirror of the account is read, page by page: a payment's day can be earlier
 /// than the invoice's creation or later than its last update (a day the host recorded

@@ -9,11 +9,11 @@ use std::time::Duration;
 use super::bridge::{Billbridge, Clock, Inner, SystemClock};
 use super::error::SyncError;
 use super::keys::{IdempotencySecret, KeyDeriver};
-use super::store::{MemoryStore, SyncStore};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::metadata::MetadataPolicy;
 use crate::domain::money::Currency;
 use crate::error::Error;
+use crate::store::{MemoryStore, SyncStore};
 use crate::stripe::client::StripeClient;
 use crate::stripe::webhook::{DEFAULT_TOLERANCE, WebhookSecret};
 

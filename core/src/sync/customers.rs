@@ -4,11 +4,11 @@
 
 use super::bridge::{Billbridge, payer_kind, payer_subject};
 use super::records::{CustomerRecord, UpsertOutcome};
-use super::store::CustomerLink;
 use crate::domain::invoice::InvoiceDraft;
 use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget, diff_managed};
 use crate::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
 use crate::error::Error;
+use crate::store::CustomerLink;
 use crate::stripe::client::{AddressParams, CreateCustomer, UpdateCustomer};
 
 /// The entry of a link's `metadata_sent` holding a keyed digest of the contact details

@@ -6,7 +6,7 @@
 //! value or any other personal data.
 
 use crate::classify::{Classify, ErrorCategory};
-use crate::sync::store::PartyKind;
+use crate::store::PartyKind;
 
 /// A workflow refused an operation, or found Stripe in a state it must not build on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

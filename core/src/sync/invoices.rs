@@ -6,12 +6,12 @@
 use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, invoice_subject, is_deleted};
 use super::raise::{invoice_fields, missing_status};
 use super::records::{InvoiceRecord, PaidOutside, Raise};
-use super::store::{InvoiceMirror, OutsidePayment};
 use crate::domain::invoice::InvoiceDraft;
 use crate::domain::metadata::{MetadataTarget, diff_managed};
 use crate::domain::party::Patient;
 use crate::domain::status::{IllegalTransition, InvoiceAction, InvoiceStatus};
 use crate::error::Error;
+use crate::store::{InvoiceMirror, OutsidePayment};
 use crate::stripe::client::{PayInvoice, UpdateInvoice};
 use crate::stripe::models::Invoice;
 

@@ -1,7 +1,7 @@
 //! The sync layer: what keeps the host's records and Stripe in step. [`Billbridge`] is
-//! the host-facing API (customers, balances, invoices, webhooks, re-sync, bulk); [`store`]
-//! is where billbridge remembers the host ↔ Stripe relationship; [`offline`] runs the
-//! same billing workflow with no Stripe account, on the domain ledger.
+//! the host-facing API (customers, balances, invoices, webhooks, re-sync, bulk). The host ↔
+//! Stripe relationship is kept in [`crate::store`]; billing with no Stripe account is
+//! [`crate::offline`].
 
 mod balances;
 mod bridge;
@@ -11,12 +11,10 @@ mod customers;
 pub mod error;
 mod invoices;
 pub mod keys;
-pub mod offline;
 mod raise;
 pub mod records;
 mod resync;
 mod services;
-pub mod store;
 mod webhooks;
 
 pub use balances::ADJUSTMENT_ID_METADATA_KEY;

@@ -13,12 +13,12 @@ use super::bridge::{
 use super::customers::patient_fields;
 use super::error::SyncError;
 use super::records::{InvoiceRecord, Raise};
-use super::store::{AddedLine, CustomerLink, InvoiceLink, RaiseCheckpoint};
 use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceLine, LineSource};
 use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget};
 use crate::domain::money::Money;
 use crate::domain::party::{Patient, PayerRef};
 use crate::error::Error;
+use crate::store::{AddedLine, CustomerLink, InvoiceLink, RaiseCheckpoint};
 use crate::stripe::client::{CreateInvoice, InvoiceLineParams, LinePricing, ProductRef};
 use crate::stripe::models::{CollectionMethod as WireCollection, Invoice, InvoiceStatus, Period};
 

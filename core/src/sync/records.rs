@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::date::Date;
 use crate::domain::money::Money;
 use crate::domain::party::PayerRef;
-use crate::sync::store::{InvoiceMirror, PartyKind};
+use crate::store::{InvoiceMirror, PartyKind};
 
 /// An invoice as the host sees it: the store's mirror of the Stripe invoice (Stripe id,
 /// number, status, amounts, hosted payment page and PDF links, payer, patient,

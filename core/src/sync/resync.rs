@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, is_deleted, mirror_from_invoice};
 use super::raise::missing_status;
 use super::records::InvoiceRecord;
-use super::store::InvoiceMirror;
 use crate::domain::status::InvoiceStatus;
 use crate::error::Error;
+use crate::store::InvoiceMirror;
 use crate::stripe::models::{Event, EventObject};
 use crate::stripe::pagination::Pager;
 

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, is_deleted};
 use super::error::SyncError;
 use super::records::InvoiceRecord;
-use super::store::{InvoiceLink, InvoiceMirror, PartyKind};
 use crate::domain::metadata::{Field, MetadataTarget};
 use crate::domain::status::InvoiceStatus;
 use crate::error::Error;
+use crate::store::{InvoiceLink, InvoiceMirror, PartyKind};
 use crate::stripe::models::{Event, EventObject, EventType, Invoice};
 use crate::stripe::webhook::construct_event;
 

@@ -16,11 +16,11 @@ use billbridge::domain::money::Money;
 use billbridge::domain::party::{
     LocationId, Organisation, OrganisationId, Patient, PatientId, Practitioner, PractitionerId,
 };
+use billbridge::store::MemoryStore;
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::retry::RetryPolicy;
 use billbridge::stripe::transport::Method;
 use billbridge::stripe::webhook::WebhookSecret;
-use billbridge::sync::store::MemoryStore;
 use billbridge::sync::{Billbridge, IdempotencySecret};
 use billbridge_mock::{MockStripe, SignatureTime, WebhookOptions};
 

@@ -29,10 +29,12 @@ use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
 use crate::redact::redacted;
 
+mod ledger;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use ledger::{LedgerRecord, LedgerStore, MemoryLedgerStore};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

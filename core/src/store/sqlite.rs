@@ -10,7 +10,7 @@
 //! version 3): each [`LedgerRecord`] as JSON keyed by account and host invoice id, and
 //! the last invoice number handed out per account. One [`SqliteStore`] can then serve
 //! as both the sync store and the ledger store of an
-//! [`OfflineBilling`](crate::sync::offline::OfflineBilling).
+//! [`OfflineBilling`](crate::offline::OfflineBilling).
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -24,9 +24,9 @@ use super::{
     AddedLine, CustomerLink, InvoiceLink, InvoiceMirror, MetadataMap, MirrorQuery, OutsidePayment,
     PartyKind, RaiseCheckpoint, StoreError, SyncStore, account_field, account_key,
 };
+use super::{LedgerRecord, LedgerStore};
 use crate::domain::date::Date;
 use crate::domain::status::InvoiceStatus;
-use crate::sync::offline::{LedgerRecord, LedgerStore};
 
 /// The ordered schema migrations; migration `n` (1-based) brings the database to
 /// `user_version = n`. Append only: a shipped migration never changes.
@@ -980,7 +980,7 @@ impl SqliteStore {
     }
 }
 
-/// The books of [`crate::sync::offline`], in the same database as the mirrors (schema
+/// The books of [`crate::offline`], in the same database as the mirrors (schema
 /// version 3). Like every method of the store, these run synchronously under the
 /// connection's lock (see [`SqliteStore`]).
 #[async_trait]
