@@ -50,6 +50,7 @@
 pub mod classify;
 pub mod domain;
 pub mod error;
+pub mod mirror;
 pub mod offline;
 pub mod redact;
 pub mod report;

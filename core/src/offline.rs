@@ -36,9 +36,10 @@ use crate::domain::catalogue::{
 use crate::domain::date::{Date, DateError};
 use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceId};
 use crate::domain::ledger::{LedgerError, LedgerInvoice, ManualPayment};
-use crate::domain::money::{Money, MoneyError};
+use crate::domain::money::MoneyError;
 use crate::domain::party::{PartyError, PayerRef};
 use crate::domain::status::InvoiceStatus;
+use crate::mirror::InvoiceRecord;
 use crate::report::{DateRange, Payment, PaymentChannel, ReportError};
 use crate::store::{
     InvoiceMirror, LedgerRecord, LedgerStore, MemoryLedgerStore, MetadataMap, OutsidePayment,
@@ -134,15 +135,6 @@ impl Classify for OfflineError {
     }
 }
 
-fn wire(money: Money) -> Result<i64, MoneyError> {
-    money
-        .amount()
-        .checked_mul(money.currency().stripe_multiplier())
-        .ok_or(MoneyError::Overflow {
-            operation: "offline amount to Stripe units",
-        })
-}
-
 fn party_kind(payer: &PayerRef) -> PartyKind {
     match payer {
         PayerRef::Patient(_) => PartyKind::Patient,
@@ -163,7 +155,7 @@ impl LedgerRecord {
         let invoice = &self.invoice;
         let payer = &invoice.payer;
         let created_on = invoice.invoiced_on.unwrap_or(self.updated_on);
-        let total = wire(invoice.total)?;
+        let total = invoice.total.stripe_units()?;
         let last_payment = invoice.payments.last();
         // A zero invoice is paid at issue, with no payment.
         let paid_on = if invoice.status == InvoiceStatus::Paid {
@@ -177,13 +169,14 @@ impl LedgerRecord {
             stripe_invoice_id: format!("{OFFLINE_ID_PREFIX}{}", invoice.id),
             stripe_customer_id: format!("{OFFLINE_ID_PREFIX}{}:{}", payer.kind(), payer.host_id()),
             status: invoice.status.clone(),
+            unrecognised_status: None,
             number: Some(self.number.clone()),
             currency: invoice.currency.code().to_owned(),
             subtotal: total,
             total,
-            amount_due: wire(invoice.amount_due)?,
-            amount_paid: wire(invoice.amount_paid()?)?,
-            amount_remaining: wire(invoice.amount_remaining()?)?,
+            amount_due: invoice.amount_due.stripe_units()?,
+            amount_paid: invoice.amount_paid()?.stripe_units()?,
+            amount_remaining: invoice.amount_remaining()?.stripe_units()?,
             starting_balance: 0,
             ending_balance: invoice.invoiced_on.map(|_| 0),
             hosted_invoice_url: None,
@@ -205,28 +198,21 @@ impl LedgerRecord {
     }
 
     /// Every manual payment of the invoice as a report row.
-    ///
-    /// # Errors
-    /// [`MoneyError::Overflow`] when an amount overflows Stripe's minor units.
-    pub fn payments(&self) -> Result<Vec<Payment>, MoneyError> {
+    pub fn payments(&self) -> Vec<Payment> {
         let invoice = &self.invoice;
         invoice
             .payments
             .iter()
-            .map(|payment| {
-                Ok(Payment {
-                    host_invoice_id: invoice.id.as_str().to_owned(),
-                    invoice_number: Some(self.number.clone()),
-                    payer_kind: party_kind(&invoice.payer),
-                    payer_host_id: invoice.payer.host_id().to_owned(),
-                    patient_host_id: invoice.subject.as_ref().map(|id| id.as_str().to_owned()),
-                    currency: payment.amount.currency().code().to_owned(),
-                    amount: wire(payment.amount)?,
-                    date: payment.date,
-                    channel: PaymentChannel::Outside(payment.method.clone()),
-                    reference: payment.reference.clone(),
-                    metadata: self.metadata.clone(),
-                })
+            .map(|payment| Payment {
+                host_invoice_id: invoice.id.as_str().to_owned(),
+                invoice_number: Some(self.number.clone()),
+                payer: invoice.payer.clone(),
+                patient: invoice.subject.clone(),
+                amount: payment.amount,
+                date: payment.date,
+                channel: PaymentChannel::Outside(payment.method.clone()),
+                reference: payment.reference.clone(),
+                metadata: self.metadata.clone(),
             })
             .collect()
     }
@@ -236,7 +222,7 @@ impl LedgerRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceInvoice {
     /// The invoice, as reports show it.
-    pub invoice: InvoiceMirror,
+    pub invoice: InvoiceRecord,
     /// The services it bills, now stamped with the invoiced date.
     pub services: Vec<ServiceId>,
 }
@@ -366,7 +352,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         &self,
         draft: &InvoiceDraft,
         on: Date,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         self.raise_with_metadata(draft, on, MetadataMap::new())
             .await
     }
@@ -381,7 +367,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         draft: &InvoiceDraft,
         on: Date,
         metadata: MetadataMap,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         let id = draft.host_id.clone().ok_or(OfflineError::MissingHostId)?;
         if let Some(existing) = self.invoice(id.as_str()).await? {
             return self.already_raised(existing, draft, &metadata).await;
@@ -429,7 +415,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         existing: LedgerRecord,
         draft: &InvoiceDraft,
         metadata: &MetadataMap,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         if existing.draft != *draft || existing.metadata != *metadata {
             return Err(OfflineError::AlreadyRaised {
                 host_invoice_id: existing.host_invoice_id().to_owned(),
@@ -439,10 +425,10 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         self.write_mirror(&existing).await
     }
 
-    async fn write_mirror(&self, record: &LedgerRecord) -> Result<InvoiceMirror, OfflineError> {
+    async fn write_mirror(&self, record: &LedgerRecord) -> Result<InvoiceRecord, OfflineError> {
         let mirror = record.to_mirror()?;
         self.store.put_invoice_mirror(&mirror).await?;
-        Ok(mirror)
+        Ok(InvoiceRecord::from_row(&mirror)?)
     }
 
     /// Reads the invoice, applies `change` to a copy, and writes it back if nobody
@@ -452,7 +438,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         host_invoice_id: &str,
         on: Date,
         change: impl FnOnce(&mut LedgerInvoice) -> Result<(), LedgerError>,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         let current =
             self.invoice(host_invoice_id)
                 .await?
@@ -487,7 +473,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         &self,
         host_invoice_id: &str,
         payment: ManualPayment,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         let on = payment.date;
         self.update(host_invoice_id, on, |invoice| {
             invoice.record_payment(payment)
@@ -504,7 +490,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         &self,
         host_invoice_id: &str,
         on: Date,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         self.update(host_invoice_id, on, LedgerInvoice::void).await
     }
 
@@ -516,7 +502,7 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
         &self,
         host_invoice_id: &str,
         on: Date,
-    ) -> Result<InvoiceMirror, OfflineError> {
+    ) -> Result<InvoiceRecord, OfflineError> {
         self.update(host_invoice_id, on, LedgerInvoice::mark_uncollectible)
             .await
     }
@@ -642,12 +628,10 @@ impl<L: LedgerStore + ?Sized> OfflinePaymentPager<'_, L> {
             }
             let mut payments = Vec::new();
             for record in &page {
-                let rows = record.payments().map_err(|source| ReportError::Amount {
-                    host_invoice_id: record.host_invoice_id().to_owned(),
-                    source,
-                })?;
                 payments.extend(
-                    rows.into_iter()
+                    record
+                        .payments()
+                        .into_iter()
                         .filter(|payment| self.range.contains(payment.date)),
                 );
             }

@@ -23,7 +23,7 @@ use billbridge::domain::catalogue::{
 use billbridge::domain::date::Date;
 use billbridge::domain::invoice::{InvoiceDraft, InvoiceId, InvoiceLine};
 use billbridge::domain::ledger::{LedgerError, ManualPayment, PaymentMethod};
-use billbridge::domain::money::Money;
+use billbridge::domain::money::{Currency, Money};
 use billbridge::domain::party::{Patient, PatientId, PayerRef};
 use billbridge::domain::status::InvoiceStatus;
 use billbridge::offline::{OfflineBilling, OfflineError, service_invoice_id};
@@ -91,18 +91,21 @@ async fn raising_issues_a_numbered_dated_open_invoice_and_is_idempotent<L: Ledge
         .unwrap();
     assert_eq!(raised.status, InvoiceStatus::Open);
     assert_eq!(raised.number.as_deref(), Some("OFF-0001"));
-    assert_eq!(raised.total, 8500);
-    assert_eq!(raised.amount_due, 8500);
-    assert_eq!(raised.amount_remaining, 8500);
+    assert_eq!(raised.total, Money::gbp(8500));
+    assert_eq!(raised.amount_due, Money::gbp(8500));
+    assert_eq!(raised.amount_remaining, Money::gbp(8500));
     assert_eq!(raised.created, day().to_unix_timestamp());
     assert_eq!(
-        raised.due_date,
-        Some(Date::parse("2026-12-05").unwrap().to_unix_timestamp()),
+        raised.due_on,
+        Some(Date::parse("2026-12-05").unwrap()),
         "due 14 days after the invoiced date"
     );
     assert_eq!(raised.stripe_invoice_id, "offline:INV-1001");
     assert_eq!(raised.stripe_customer_id, "offline:patient:P-1001");
-    assert_eq!(raised.patient_host_id.as_deref(), Some("P-1001"));
+    assert_eq!(
+        raised.patient.as_ref().map(|patient| patient.as_str()),
+        Some("P-1001")
+    );
     let stored = billing.invoice("INV-1001").await.unwrap().unwrap();
     assert_eq!(stored.invoice.invoiced_on, Some(day()));
 
@@ -136,9 +139,12 @@ async fn manual_payments_add_up_until_paid_and_overpayment_is_refused<L: Ledger>
     let cash = ManualPayment::new(PaymentMethod::Cash, Money::gbp(5000), day());
     let partly = billing.record_payment("INV-1001", cash).await.unwrap();
     assert_eq!(partly.status, InvoiceStatus::Open);
-    assert_eq!(partly.amount_paid, 5000);
-    assert_eq!(partly.amount_remaining, 3500);
-    assert_eq!(partly.paid_outside.as_ref().unwrap().method, "cash");
+    assert_eq!(partly.amount_paid, Money::gbp(5000));
+    assert_eq!(partly.amount_remaining, Money::gbp(3500));
+    assert_eq!(
+        partly.paid_outside.as_ref().unwrap().method,
+        PaymentMethod::Cash
+    );
     assert_eq!(partly.paid_outside.as_ref().unwrap().paid_on, Some(day()));
     assert_eq!(partly.paid_at, None, "not paid in full yet");
 
@@ -159,14 +165,14 @@ async fn manual_payments_add_up_until_paid_and_overpayment_is_refused<L: Ledger>
         .with_reference("BACS-7781");
     let paid = billing.record_payment("INV-1001", rest).await.unwrap();
     assert_eq!(paid.status, InvoiceStatus::Paid);
-    assert_eq!(paid.amount_paid, 8500);
-    assert_eq!(paid.amount_remaining, 0);
+    assert_eq!(paid.amount_paid, Money::gbp(8500));
+    assert_eq!(paid.amount_remaining, Money::gbp(0));
     let outside = paid.paid_outside.unwrap();
-    assert_eq!(outside.method, "bank_transfer");
+    assert_eq!(outside.method, PaymentMethod::BankTransfer);
     assert_eq!(outside.reference.as_deref(), Some("BACS-7781"));
     assert_eq!(outside.paid_on, Some(next_day()));
     assert_eq!(paid.paid_at, Some(next_day().to_unix_timestamp()));
-    assert_eq!(paid.stripe_updated_at, next_day().to_unix_timestamp());
+    assert_eq!(paid.updated_at, next_day().to_unix_timestamp());
 
     let stored = billing
         .store()
@@ -267,10 +273,13 @@ async fn billing_rates_invoice_the_clients_part_after_the_insurer_paid<L: Ledger
         "one invoice for Eli; the insurer's part is not invoiced"
     );
     let invoice = &raised[0].invoice;
-    assert_eq!(invoice.total, 4000);
-    assert_eq!(invoice.amount_due, 4000);
-    assert_eq!(invoice.payer_host_id, "P-1007");
-    assert_eq!(invoice.patient_host_id.as_deref(), Some("P-1007"));
+    assert_eq!(invoice.total, Money::gbp(4000));
+    assert_eq!(invoice.amount_due, Money::gbp(4000));
+    assert_eq!(invoice.payer.host_id(), "P-1007");
+    assert_eq!(
+        invoice.patient.as_ref().map(|patient| patient.as_str()),
+        Some("P-1007")
+    );
     assert_eq!(invoice.host_invoice_id, "svc-SVC-9-self-pay");
     assert_eq!(
         raised[0].services,
@@ -356,12 +365,12 @@ async fn the_offline_day_reports_and_exports_like_a_stripe_day<L: Ledger>(ledger
         .unwrap();
     assert_eq!(outstanding.len(), 1);
     assert_eq!(outstanding[0].host_invoice_id, "INV-1005");
-    assert_eq!(outstanding[0].amount_remaining, 3000);
+    assert_eq!(outstanding[0].amount_remaining, Money::gbp(3000));
 
     let ben = PayerRef::Patient(PatientId::new("P-1004").unwrap());
     let portal = report::portal(store, None, &ben).await.unwrap();
     assert_eq!(portal.invoices.len(), 2);
-    assert_eq!(portal.remaining_in("gbp"), 3000);
+    assert_eq!(portal.remaining_in(Currency::GBP), Money::gbp(3000));
     assert!(
         portal.unpaid().all(|entry| entry.pay_link.is_none()),
         "no hosted payment page without Stripe"
@@ -375,7 +384,13 @@ async fn the_offline_day_reports_and_exports_like_a_stripe_day<L: Ledger>(ledger
         .unwrap();
     let amounts: Vec<(&str, i64, &str)> = itemised
         .iter()
-        .map(|p| (p.host_invoice_id.as_str(), p.amount, p.channel.as_str()))
+        .map(|p| {
+            (
+                p.host_invoice_id.as_str(),
+                p.amount.amount(),
+                p.channel.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         amounts,
@@ -462,10 +477,7 @@ async fn the_mirror_dates_a_payment_as_the_ledger_does_after_later_changes<L: Le
         .mark_uncollectible("INV-1001", next_day())
         .await
         .unwrap();
-    assert_eq!(
-        written_off.stripe_updated_at,
-        next_day().to_unix_timestamp()
-    );
+    assert_eq!(written_off.updated_at, next_day().to_unix_timestamp());
 
     let store = billing.store();
     let first_day = DateRange::day(day()).unwrap();
@@ -508,8 +520,9 @@ async fn mirrors_are_rebuilt_from_the_ledger_into_a_fresh_store<L: Ledger>(ledge
         .await
         .unwrap();
     assert_eq!(rows.len(), 150);
-    let total: i64 = rows.iter().map(|row| row.amount_remaining).sum();
-    assert_eq!(total, 150 * 5000);
+    let total =
+        Money::checked_sum(Currency::GBP, rows.iter().map(|row| row.amount_remaining)).unwrap();
+    assert_eq!(total, Money::gbp(150 * 5000));
 }
 
 async fn books_of_two_accounts_are_kept_apart<L: Ledger>(ledger: L) {
@@ -758,7 +771,7 @@ mod sqlite {
                 )
                 .await
                 .unwrap();
-            assert_eq!(partly.amount_remaining, 3500);
+            assert_eq!(partly.amount_remaining, Money::gbp(3500));
         }
 
         let billing = books_in(&file.path);
@@ -776,7 +789,7 @@ mod sqlite {
             .await
             .unwrap();
         assert_eq!(paid.status, InvoiceStatus::Paid);
-        assert_eq!(paid.amount_paid, 8500);
+        assert_eq!(paid.amount_paid, Money::gbp(8500));
         let next = billing.raise(&ben_draft("INV-1004"), day()).await.unwrap();
         assert_eq!(
             next.number.as_deref(),
@@ -789,8 +802,8 @@ mod sqlite {
             .collect_all()
             .await
             .unwrap();
-        let amounts: Vec<i64> = payments.iter().map(|payment| payment.amount).collect();
-        assert_eq!(amounts, [5000, 3500]);
+        let amounts: Vec<Money> = payments.iter().map(|payment| payment.amount).collect();
+        assert_eq!(amounts, [Money::gbp(5000), Money::gbp(3500)]);
         let outstanding = report::outstanding(billing.store(), None)
             .collect_all()
             .await

@@ -174,10 +174,10 @@ async fn johns_5000_credit_leaves_3500_due_on_his_8500_invoice() {
     assert_eq!(preview.amount_due, Money::gbp(3500));
     let johns = played.raised("INV-APT-2");
     assert_eq!(johns.status, InvoiceStatus::Open);
-    assert_eq!(johns.total, 8500);
-    assert_eq!(johns.starting_balance, -5000);
-    assert_eq!(johns.amount_due, 3500);
-    assert_eq!(johns.ending_balance, Some(0));
+    assert_eq!(johns.total, Money::gbp(8500));
+    assert_eq!(johns.starting_balance, Money::gbp(-5000));
+    assert_eq!(johns.amount_due, Money::gbp(3500));
+    assert_eq!(johns.ending_balance, Some(Money::gbp(0)));
     assert_eq!(played.day.balances_after["P-1001"], Money::gbp(0));
     assert_eq!(
         played
@@ -195,9 +195,13 @@ async fn marias_invoice_bills_northwind_with_her_patient_metadata() {
     let customers = played.customers();
     let marias = played.raised("INV-APT-3");
     assert_eq!(marias.stripe_customer_id, customers["ORG-1"]);
-    assert_eq!(marias.payer_host_id, "ORG-1");
-    assert_eq!(marias.patient_host_id.as_deref(), Some("P-1002"));
-    assert_eq!(marias.amount_due, 7500);
+    assert_eq!(marias.payer.host_id(), "ORG-1");
+    assert_eq!(marias.payer.kind(), "organisation");
+    assert_eq!(
+        marias.patient.as_ref().map(|patient| patient.as_str()),
+        Some("P-1002")
+    );
+    assert_eq!(marias.amount_due, Money::gbp(7500));
     assert_eq!(
         keys(marias),
         BTreeSet::from([
@@ -229,9 +233,9 @@ async fn aikos_450_postage_debit_makes_7950_due() {
         Money::gbp(7950)
     );
     let aikos = played.raised("INV-APT-4");
-    assert_eq!(aikos.total, 7500);
-    assert_eq!(aikos.starting_balance, 450);
-    assert_eq!(aikos.amount_due, 7950);
+    assert_eq!(aikos.total, Money::gbp(7500));
+    assert_eq!(aikos.starting_balance, Money::gbp(450));
+    assert_eq!(aikos.amount_due, Money::gbp(7950));
     assert_eq!(played.day.balances_after["P-1003"], Money::gbp(0));
 }
 
@@ -241,10 +245,13 @@ async fn bens_cash_payment_is_recorded_outside_stripe() {
     assert_eq!(played.raised("INV-APT-5").status, InvoiceStatus::Open);
     let bens = played.invoice("INV-APT-5");
     assert_eq!(bens.status, InvoiceStatus::Paid);
-    assert_eq!(bens.amount_paid, 5000);
-    assert_eq!(bens.amount_remaining, 0);
+    assert_eq!(bens.amount_paid, Money::gbp(5000));
+    assert_eq!(bens.amount_remaining, Money::gbp(0));
     let outside = bens.paid_outside.as_ref().unwrap();
-    assert_eq!(outside.method, "cash");
+    assert_eq!(
+        outside.method,
+        billbridge::domain::ledger::PaymentMethod::Cash
+    );
     assert_eq!(outside.reference.as_deref(), Some("RECEPTION-1"));
 }
 
@@ -254,8 +261,9 @@ async fn chloes_card_payment_reaches_the_host_by_webhook() {
     let raised = played.raised("INV-APT-6");
     assert_eq!(raised.status, InvoiceStatus::Open);
     assert!(raised.hosted_invoice_url.is_some());
-    let due = raised.due_date.unwrap();
-    assert_eq!(due - played.mock.clock().now(), 14 * 86_400);
+    let today =
+        billbridge::domain::date::Date::from_unix_timestamp(played.mock.clock().now()).unwrap();
+    assert_eq!(raised.due_on, Some(today.add_days(14).unwrap()));
 
     let payment = &played.day.card_payment;
     assert_eq!(
@@ -268,22 +276,22 @@ async fn chloes_card_payment_reaches_the_host_by_webhook() {
     assert!(payment.changes.iter().any(|change| matches!(
         change,
         WebhookChange::InvoicePaid { host_invoice_id, amount_paid, .. }
-            if host_invoice_id == "INV-APT-6" && *amount_paid == 7500
+            if host_invoice_id == "INV-APT-6" && *amount_paid == Money::gbp(7500)
     )));
     let chloes = played.invoice("INV-APT-6");
     assert_eq!(chloes.status, InvoiceStatus::Paid);
-    assert_eq!(chloes.amount_paid, 7500);
-    assert_eq!(chloes.amount_remaining, 0);
+    assert_eq!(chloes.amount_paid, Money::gbp(7500));
+    assert_eq!(chloes.amount_remaining, Money::gbp(0));
     assert_eq!(chloes.paid_outside, None);
 }
 
 #[tokio::test]
 async fn devs_voided_invoice_owes_nothing() {
     let played = played().await;
-    assert_eq!(played.raised("INV-APT-7").amount_due, 5000);
+    assert_eq!(played.raised("INV-APT-7").amount_due, Money::gbp(5000));
     let devs = played.invoice("INV-APT-7");
     assert_eq!(devs.status, InvoiceStatus::Void);
-    assert_eq!(devs.amount_remaining, 0);
+    assert_eq!(devs.amount_remaining, Money::gbp(0));
     assert!(!devs.status.is_outstanding());
     assert_eq!(played.day.balances_after["P-1006"], Money::gbp(0));
 }
@@ -300,8 +308,8 @@ async fn elis_4000_remainder_is_invoiced_once_and_stamped() {
     let outcome = &step.outcomes[0];
     assert_eq!(outcome.payer, PayerRef::Patient(eli.id.clone()));
     let elis = played.elis();
-    assert_eq!(elis.total, 4000);
-    assert_eq!(elis.amount_due, 4000);
+    assert_eq!(elis.total, Money::gbp(4000));
+    assert_eq!(elis.amount_due, Money::gbp(4000));
     assert_eq!(elis.stripe_customer_id, played.customers()["P-1007"]);
     assert_eq!(outcome.services.len(), 1);
     assert_eq!(outcome.services[0].amount, Money::gbp(4000));
@@ -337,7 +345,7 @@ async fn end_of_day_reports_list_what_is_owed_and_what_was_received() {
         .day
         .outstanding
         .iter()
-        .map(|row| (row.payer_host_id.as_str(), row.amount_remaining))
+        .map(|row| (row.payer.host_id(), row.amount_remaining.amount()))
         .collect();
     assert_eq!(
         outstanding,
@@ -352,7 +360,13 @@ async fn end_of_day_reports_list_what_is_owed_and_what_was_received() {
         .day
         .payments
         .iter()
-        .map(|row| (row.host_invoice_id.as_str(), row.amount, &row.channel))
+        .map(|row| {
+            (
+                row.host_invoice_id.as_str(),
+                row.amount.amount(),
+                &row.channel,
+            )
+        })
         .collect();
     assert_eq!(
         payments,

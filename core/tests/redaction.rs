@@ -286,6 +286,7 @@ fn store_records_print_ids_and_amounts_but_no_metadata_value_or_link() {
         stripe_invoice_id: "in_Redact7".to_owned(),
         stripe_customer_id: "cus_Redact1".to_owned(),
         status: InvoiceStatus::Paid,
+        unrecognised_status: None,
         number: Some("7FE1103-0001".to_owned()),
         currency: "gbp".to_owned(),
         subtotal: 6500,

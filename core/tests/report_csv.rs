@@ -15,8 +15,10 @@ use async_trait::async_trait;
 use billbridge::domain::date::Date;
 use billbridge::domain::ledger::PaymentMethod;
 use billbridge::domain::metadata::{Field, MetadataPolicy, MetadataTarget};
+use billbridge::domain::money::{Currency, Money};
 use billbridge::domain::party::{OrganisationId, PatientId, PayerRef};
 use billbridge::domain::status::InvoiceStatus;
+use billbridge::mirror::{InvoiceRecord, PaidOutside};
 use billbridge::report::{
     self, AmountFormat, Column, CsvOptions, DateRange, HostIdKeys, InvoiceQuery, PaymentChannel,
     PaymentColumn, ReportError,
@@ -46,6 +48,7 @@ fn mirror(host_id: &str, status: InvoiceStatus, total: i64, created: i64) -> Inv
         stripe_invoice_id: format!("in_{host_id}"),
         stripe_customer_id: "cus_john".to_owned(),
         status,
+        unrecognised_status: None,
         number: open_or_later.then(|| format!("N-{host_id}")),
         currency: "gbp".to_owned(),
         subtotal: total,
@@ -139,7 +142,14 @@ async fn fill(store: &dyn SyncStore, rows: &[InvoiceMirror]) {
     }
 }
 
-fn ids(rows: &[InvoiceMirror]) -> Vec<&str> {
+/// The records a report returns for `rows` as the store holds them.
+fn records(rows: &[InvoiceMirror]) -> Vec<InvoiceRecord> {
+    rows.iter()
+        .map(|row| InvoiceRecord::from_row(row).unwrap())
+        .collect()
+}
+
+fn ids(rows: &[InvoiceRecord]) -> Vec<&str> {
     rows.iter()
         .map(|row| row.host_invoice_id.as_str())
         .collect()
@@ -170,8 +180,12 @@ async fn check_reports(store: &dyn SyncStore) {
         .await
         .unwrap();
     assert_eq!(ids(&outstanding), ["INV-1", "INV-3"]);
-    let owed: i64 = outstanding.iter().map(|row| row.amount_remaining).sum();
-    assert_eq!(owed, 3500 + 12000);
+    let owed = Money::checked_sum(
+        Currency::GBP,
+        outstanding.iter().map(|row| row.amount_remaining),
+    )
+    .unwrap();
+    assert_eq!(owed, Money::gbp(3500 + 12000));
 
     let on_the_21st = InvoiceQuery::new().created(DateRange::day(day("2026-11-21")).unwrap());
     let rows = report::invoices(store, None, &on_the_21st)
@@ -228,7 +242,7 @@ async fn check_reports(store: &dyn SyncStore) {
     assert_eq!(payments.len(), 2);
     assert_eq!(payments[0].host_invoice_id, "INV-2");
     assert_eq!(payments[0].channel, PaymentChannel::Stripe);
-    assert_eq!(payments[0].amount, 7950);
+    assert_eq!(payments[0].amount, Money::gbp(7950));
     assert_eq!(payments[0].reference, None);
     assert_eq!(payments[1].host_invoice_id, "INV-4");
     assert_eq!(
@@ -237,7 +251,7 @@ async fn check_reports(store: &dyn SyncStore) {
     );
     assert_eq!(payments[1].reference.as_deref(), Some("CHQ-000123"));
     assert_eq!(payments[1].date, day("2026-11-21"));
-    assert_eq!(payments[1].payer_host_id, "P-1004");
+    assert_eq!(payments[1].payer.host_id(), "P-1004");
 
     let month = report::payments_received(store, None, november())
         .collect_all()
@@ -259,7 +273,8 @@ async fn check_reports(store: &dyn SyncStore) {
         ["INV-7", "INV-1", "INV-5"],
         "drafts hidden, void shown"
     );
-    assert_eq!(portal.remaining_in("GBP"), 3500);
+    assert_eq!(portal.remaining_in(Currency::GBP), Money::gbp(3500));
+    assert_eq!(portal.remaining, [Money::gbp(3500)]);
     let unpaid: Vec<_> = portal.unpaid().collect();
     assert_eq!(unpaid.len(), 1);
     assert_eq!(
@@ -430,25 +445,18 @@ async fn payments_are_dated_by_the_day_received_in_a_sqlite_store() {
 
 #[test]
 fn the_payment_day_prefers_the_recorded_day_then_paid_at_then_the_last_update() {
-    let mut row = paid(
+    let mut row = records(&[paid(
         mirror("INV-1", InvoiceStatus::Open, 1000, at("2026-03-01", 9)),
         at("2026-03-20", 9),
-    );
+    )])
+    .remove(0);
     assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-20"));
     row.paid_at = Some(at("2026-03-04", 23));
     assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-04"));
     // Marked paid outside before the day was kept: Stripe's time of the marking.
-    row.paid_outside = Some(OutsidePayment {
-        method: "cash".into(),
-        reference: None,
-        paid_on: None,
-    });
+    row.paid_outside = Some(PaidOutside::new(PaymentMethod::Cash));
     assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-04"));
-    row.paid_outside = Some(OutsidePayment {
-        method: "cash".into(),
-        reference: None,
-        paid_on: Some(day("2026-03-02")),
-    });
+    row.paid_outside = Some(PaidOutside::new(PaymentMethod::Cash).on(day("2026-03-02")));
     assert_eq!(report::payment_date(&row).unwrap(), day("2026-03-02"));
 }
 
@@ -525,7 +533,7 @@ fn csv_rows_carry_metadata_columns_and_quote_what_needs_quoting() {
         Column::meta("not_there"),
     ];
     let mut out = Vec::new();
-    let written = report::write_csv([&row, &second], &columns, &mut out).unwrap();
+    let written = report::write_csv(records(&[row, second]), &columns, &mut out).unwrap();
     assert_eq!(written, 2);
     let expected = concat!(
         "number,host_invoice_id,status,currency,total,amount_due,created,paid_outside_method,",
@@ -549,7 +557,7 @@ fn csv_amounts_are_exact_decimals_in_each_currency_or_raw_minor_units() {
     kwd.amount_paid = 1;
     let mut credit = mirror("GBP-2", InvoiceStatus::Paid, -450, at("2026-11-20", 9));
     credit.amount_paid = 0;
-    let rows = [gbp, jpy, kwd, credit];
+    let rows = records(&[gbp, jpy, kwd, credit]);
     let columns = [
         Column::HostInvoiceId,
         Column::Currency,
@@ -580,17 +588,22 @@ fn csv_amounts_are_exact_decimals_in_each_currency_or_raw_minor_units() {
     );
 }
 
-#[test]
-fn csv_refuses_an_amount_in_an_unknown_currency_with_a_typed_error() {
+#[tokio::test]
+async fn a_stored_row_in_an_unknown_currency_is_a_typed_store_error_in_reports() {
+    let store = MemoryStore::new();
     let mut row = mirror("XXX-1", InvoiceStatus::Open, 100, at("2026-11-20", 9));
     row.currency = "zzz".into();
-    let error = report::write_csv([&row], &[Column::Total], io::sink()).unwrap_err();
+    fill(&store, &[row]).await;
+    let error = report::invoices(&store, None, &InvoiceQuery::new())
+        .collect_all()
+        .await
+        .unwrap_err();
     assert!(
-        matches!(error, ReportError::Amount { ref host_invoice_id, .. } if host_invoice_id == "XXX-1")
+        matches!(error, ReportError::Store(billbridge::store::StoreError::Corrupt { ref key, field: "currency", .. }) if key == "XXX-1"),
+        "{error:?}"
     );
-    assert_eq!(error.code(), "unknown_currency");
-    let as_crate_error = billbridge::Error::from(error);
-    assert_eq!(as_crate_error.code(), "unknown_currency");
+    assert_eq!(error.code(), "store_corrupt");
+    assert_eq!(error.category(), billbridge::ErrorCategory::Store);
 }
 
 /// A writer that accepts `capacity` bytes, then fails like a full disk.
@@ -625,6 +638,7 @@ fn a_failing_writer_is_a_typed_io_error() {
             )
         })
         .collect();
+    let rows = records(&rows);
     let error = report::write_csv(&rows, Column::ALL, FullDisk { capacity: 50_000 }).unwrap_err();
     match &error {
         ReportError::Io {
@@ -783,9 +797,11 @@ async fn the_stripe_backed_listing_pages_through_stripe_and_joins_the_mirror() {
     );
     let adopted = &rows[1];
     assert_eq!(adopted.stripe_invoice_id, "in_adopted");
-    assert_eq!(adopted.payer_host_id, "P-1001");
-    assert_eq!(adopted.payer_kind, PartyKind::Patient);
-    assert_eq!(adopted.amount_due, 1200);
+    assert_eq!(
+        adopted.payer,
+        PayerRef::Patient(PatientId::new("P-1001").unwrap())
+    );
+    assert_eq!(adopted.amount_due, Money::gbp(1200));
     assert_eq!(adopted.stripe_customer_id, "cus_john");
 }
 
@@ -887,9 +903,11 @@ async fn an_unknown_stripe_invoice_takes_its_host_ids_from_the_policys_renamed_k
     assert_eq!(ids(&rows), ["INV-42"]);
     let row = &rows[0];
     assert_eq!(row.stripe_invoice_id, "in_renamed");
-    assert_eq!(row.payer_host_id, "ORG-7");
-    assert_eq!(row.payer_kind, PartyKind::Organisation);
-    assert_eq!(row.patient_host_id.as_deref(), Some("P-1001"));
+    assert_eq!(
+        row.payer,
+        PayerRef::Organisation(OrganisationId::new("ORG-7").unwrap())
+    );
+    assert_eq!(row.patient.as_ref().map(PatientId::as_str), Some("P-1001"));
 
     // The preset keys read the stale values: the keys decide, not the invoice alone.
     let invoice: billbridge::stripe::models::Invoice = serde_json::from_str(&stripe_invoice(
@@ -900,13 +918,10 @@ async fn an_unknown_stripe_invoice_takes_its_host_ids_from_the_policys_renamed_k
     ))
     .unwrap();
     assert_eq!(
-        report::mirror_from_stripe(&invoice, None, &HostIdKeys::default()).host_invoice_id,
-        "INV-stale"
+        HostIdKeys::default().host_invoice_id(&invoice),
+        Some("INV-stale")
     );
-    assert_eq!(
-        report::mirror_from_stripe(&invoice, None, &keys).host_invoice_id,
-        "INV-42"
-    );
+    assert_eq!(keys.host_invoice_id(&invoice), Some("INV-42"));
     assert_eq!(
         HostIdKeys::default(),
         HostIdKeys::from_policy(&MetadataPolicy::hero_compatible()),
@@ -924,15 +939,17 @@ fn paid_outside_metadata_on_an_unknown_stripe_invoice_becomes_paid_outside() {
             "paid_outside_reference":"receipt 17","paid_outside_on":"2026-11-21"}"#,
     ))
     .unwrap();
-    let row = report::mirror_from_stripe(&invoice, None, &HostIdKeys::default());
-    assert_eq!(row.host_invoice_id, "INV-5");
     assert_eq!(
-        row.paid_outside,
-        Some(OutsidePayment {
-            method: "cash".into(),
-            reference: Some("receipt 17".into()),
-            paid_on: Some(day("2026-11-21")),
-        })
+        HostIdKeys::default().host_invoice_id(&invoice),
+        Some("INV-5")
+    );
+    assert_eq!(
+        PaidOutside::from_metadata(&invoice.metadata),
+        Some(
+            PaidOutside::new(PaymentMethod::Cash)
+                .reference("receipt 17")
+                .on(day("2026-11-21"))
+        )
     );
 
     // Only the method is required; an unreadable day is left out, not an error.
@@ -943,17 +960,12 @@ fn paid_outside_metadata_on_an_unknown_stripe_invoice_becomes_paid_outside() {
         r#"{"paid_outside_method":"cheque","paid_outside_on":"21/11/2026"}"#,
     ))
     .unwrap();
-    let row = InvoiceMirror::from(&invoice);
     assert_eq!(
-        row.paid_outside,
-        Some(OutsidePayment {
-            method: "cheque".into(),
-            reference: None,
-            paid_on: None,
-        })
+        PaidOutside::from_metadata(&invoice.metadata),
+        Some(PaidOutside::new(PaymentMethod::Cheque))
     );
 
     let invoice: billbridge::stripe::models::Invoice =
         serde_json::from_str(&stripe_invoice("in_card", "paid", 0, "{}")).unwrap();
-    assert_eq!(InvoiceMirror::from(&invoice).paid_outside, None);
+    assert_eq!(PaidOutside::from_metadata(&invoice.metadata), None);
 }

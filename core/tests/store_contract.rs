@@ -56,6 +56,7 @@ fn mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirror {
         stripe_invoice_id: format!("in_{host}"),
         stripe_customer_id: String::from("cus_P42"),
         status: InvoiceStatus::Open,
+        unrecognised_status: None,
         number: Some(format!("ABC-{host}")),
         currency: String::from("gbp"),
         subtotal: 12_000,
@@ -90,6 +91,7 @@ fn mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirror {
 fn draft_mirror(account: Option<&str>, host: &str, created: i64) -> InvoiceMirror {
     InvoiceMirror {
         status: InvoiceStatus::Draft,
+        unrecognised_status: None,
         number: None,
         amount_paid: 0,
         amount_remaining: 7_000,
@@ -960,6 +962,7 @@ fn records_serialise_with_stable_field_names() {
             "stripe_updated_at",
             "subtotal",
             "total",
+            "unrecognised_status",
         ]
     );
     assert_eq!(object["status"], "draft");
@@ -1086,9 +1089,10 @@ mod sqlite {
 
     #[test]
     fn the_schema_version_counts_every_migration() {
-        // Version 2 added the payment days, version 3 the offline ledger; a new
-        // migration must raise this on purpose and come with its own upgrade test.
-        assert_eq!(SqliteStore::SCHEMA_VERSION, 3);
+        // Version 2 added the payment days, version 3 the offline ledger, version 4 the
+        // unrecognised status; a new migration must raise this on purpose and come with
+        // its own upgrade test.
+        assert_eq!(SqliteStore::SCHEMA_VERSION, 4);
     }
 
     /// A database as billbridge's schema version 1 wrote it, holding one paid invoice
@@ -1244,7 +1248,7 @@ mod sqlite {
         let version: i64 = raw(&file.path)
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, SqliteStore::SCHEMA_VERSION);
 
         let paid = store
             .invoice_mirror(ACCOUNT, "INV-1")
@@ -1282,6 +1286,37 @@ mod sqlite {
                 .unwrap()
                 .len(),
             1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_version_3_database_migrates_and_keeps_an_unrecognised_status_beside_the_known_one() {
+        let file = TempDatabase::new("store_contract");
+        version_2_database(&file.path);
+        drop(SqliteStore::open(&file.path).unwrap());
+        let connection = raw(&file.path);
+        // Back to version 3 as it shipped: no unrecognised status column.
+        connection
+            .execute_batch("ALTER TABLE invoice_mirrors DROP COLUMN unrecognised_status;")
+            .unwrap();
+        connection.pragma_update(None, "user_version", 3).unwrap();
+        drop(connection);
+
+        let store = SqliteStore::open(&file.path).unwrap();
+        let open = store.invoice_mirror(None, "INV-2").await.unwrap().unwrap();
+        assert_eq!(open.status, InvoiceStatus::Open);
+        assert_eq!(open.unrecognised_status, None);
+
+        let held = InvoiceMirror {
+            unrecognised_status: Some("payment_pending".to_owned()),
+            ..open
+        };
+        store.put_invoice_mirror(&held).await.unwrap();
+        drop(store);
+        let store = SqliteStore::open(&file.path).unwrap();
+        assert_eq!(
+            store.invoice_mirror(None, "INV-2").await.unwrap(),
+            Some(held)
         );
     }
 

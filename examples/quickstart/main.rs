@@ -24,6 +24,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use billbridge::domain::money::Money;
 use billbridge::store::SqliteStore;
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::http::HttpTransport;
@@ -31,7 +32,7 @@ use billbridge::stripe::key::ApiKey;
 use billbridge::sync::{Billbridge, IdempotencySecret, InvoiceRecord};
 use billbridge_mock::MockStripe;
 
-use practice_day::{DayError, DayReport, PaymentNotice, Scenario, show_amount};
+use practice_day::{DayError, DayReport, PaymentNotice, Scenario, show_money};
 
 /// Where the day runs.
 enum Target {
@@ -184,13 +185,13 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
         .invoices
         .iter()
         .map(|invoice| {
-            let show = |amount| show_amount(amount, &invoice.currency);
+            let show = show_money;
             vec![
                 invoice
                     .number
                     .clone()
                     .unwrap_or_else(|| "(draft)".to_owned()),
-                scenario.payer_name(&invoice.payer_host_id),
+                scenario.payer_name(invoice.payer.host_id()),
                 invoice.status.as_str().to_owned(),
                 show(invoice.total),
                 show(invoice.amount_due),
@@ -224,14 +225,13 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
         .map(|invoice| {
             vec![
                 invoice.number.clone().unwrap_or_default(),
-                scenario.payer_name(&invoice.payer_host_id),
+                scenario.payer_name(invoice.payer.host_id()),
                 meta(invoice, practice_day::PATIENT_NAME),
                 meta(invoice, practice_day::APPOINTMENT_PRACTITIONER),
                 invoice
-                    .due_date
-                    .and_then(|due| billbridge::domain::date::Date::from_unix_timestamp(due).ok())
+                    .due_on
                     .map_or_else(String::new, |due| due.to_string()),
-                show_amount(invoice.amount_remaining, &invoice.currency),
+                show_money(invoice.amount_remaining),
             ]
         })
         .collect();
@@ -246,11 +246,12 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
         ],
         &rows,
     );
-    let owed: i64 = day.outstanding.iter().map(|row| row.amount_remaining).sum();
-    println!(
-        "  Total still owed: {}",
-        show_amount(owed, scenario.currency.code())
-    );
+    let owed = Money::checked_sum(
+        scenario.currency,
+        day.outstanding.iter().map(|row| row.amount_remaining),
+    )
+    .map_or_else(|error| error.to_string(), show_money);
+    println!("  Total still owed: {owed}");
     println!();
 
     println!("Payments received today");
@@ -260,10 +261,10 @@ fn print_day(scenario: &Scenario, day: &DayReport) {
         .map(|payment| {
             vec![
                 payment.invoice_number.clone().unwrap_or_default(),
-                scenario.payer_name(&payment.payer_host_id),
+                scenario.payer_name(payment.payer.host_id()),
                 payment.channel.as_str().to_owned(),
                 payment.reference.clone().unwrap_or_default(),
-                show_amount(payment.amount, &payment.currency),
+                show_money(payment.amount),
             ]
         })
         .collect();

@@ -643,15 +643,6 @@ impl DayReport {
     }
 }
 
-/// Shows a Stripe-unit amount as `£35.00`, `-£50.00`, `€12.00`; other currencies as
-/// `5000 JPY`. Falls back to minor units for a currency billbridge does not know.
-pub fn show_amount(amount: i64, currency: &str) -> String {
-    match Currency::new(currency).and_then(|code| Money::from_stripe_amount(amount, code)) {
-        Ok(money) => show_money(money),
-        Err(_) => format!("{amount} (minor units, {currency})"),
-    }
-}
-
 /// Shows `money` with its currency symbol, via the domain's exact decimal text.
 pub fn show_money(money: Money) -> String {
     let text = money.to_decimal_string();
@@ -827,7 +818,7 @@ async fn play_steps(
             ),
             format!(
                 "the credit applies at finalization: {} due, balance {} ({})",
-                show_amount(johns.amount_due, &johns.currency),
+                show_money(johns.amount_due),
                 show(balance),
                 invoice_label(&johns)
             ),
@@ -853,8 +844,8 @@ async fn play_steps(
             format!(
                 "{}'s visit billed to her default payer {}: {} due",
                 maria.full_name(),
-                scenario.payer_name(&marias.payer_host_id),
-                show_amount(marias.amount_due, &marias.currency),
+                scenario.payer_name(marias.payer.host_id()),
+                show_money(marias.amount_due),
             ),
             format!(
                 "invoice {} ({}) carries her {}",
@@ -903,7 +894,7 @@ async fn play_steps(
             ),
             format!(
                 "the debit is added at finalization: {} due, balance {} ({})",
-                show_amount(aikos.amount_due, &aikos.currency),
+                show_money(aikos.amount_due),
                 show(balance),
                 invoice_label(&aikos)
             ),
@@ -934,7 +925,7 @@ async fn play_steps(
         vec![format!(
             "{} paid {} cash at reception: marked paid outside Stripe ({})",
             ben.full_name(),
-            show_amount(bens.amount_paid, &bens.currency),
+            show_money(bens.amount_paid),
             invoice_label(&bens)
         )],
     );
@@ -948,8 +939,8 @@ async fn play_steps(
     let chloes = bridge
         .raise_invoice(&chloes, Some(chloe), Raise::FinalizeAndSend)
         .await?;
-    let due_on = match chloes.due_date {
-        Some(due) => Date::from_unix_timestamp(due)?.to_string(),
+    let due_on = match chloes.due_on {
+        Some(due) => due.to_string(),
         None => return Err(unexpected(7, "the sent invoice has no due date")),
     };
     raised.push(chloes.clone());
@@ -973,7 +964,7 @@ async fn play_steps(
             format!(
                 "{}'s {} invoice sent, due {due_on}; she pays on the hosted page (test card)",
                 chloe.full_name(),
-                show_amount(chloes.amount_due, &chloes.currency),
+                show_money(chloes.amount_due),
             ),
             format!(
                 "the host saw it {} until {how}: {}",
@@ -1001,8 +992,8 @@ async fn play_steps(
         vec![format!(
             "{}'s {} invoice voided after the cancellation: {} owed ({})",
             dev.full_name(),
-            show_amount(devs.amount_due, &devs.currency),
-            show_amount(voided.amount_remaining, &voided.currency),
+            show_money(devs.amount_due),
+            show_money(voided.amount_remaining),
             invoice_label(&voided)
         )],
     );
@@ -1019,8 +1010,8 @@ async fn play_steps(
         raised.push(record.clone());
         service_lines.push(format!(
             "invoiced to {}: {} due, invoiced date {} stamped ({})",
-            scenario.payer_name(&record.payer_host_id),
-            show_amount(record.amount_due, &record.currency),
+            scenario.payer_name(record.payer.host_id()),
+            show_money(record.amount_due),
             billing_day(outcome),
             invoice_label(record)
         ));
@@ -1068,12 +1059,11 @@ async fn play_steps(
     };
     write_outstanding_csv(&outstanding, &csv.outstanding)?;
     write_payments_csv(&payments, &csv.payments)?;
-    let owed = outstanding
-        .iter()
-        .map(|row| row.amount_remaining)
-        .sum::<i64>();
-    let received = payments.iter().map(|row| row.amount).sum::<i64>();
-    let currency = scenario.currency.code();
+    let owed = Money::checked_sum(
+        scenario.currency,
+        outstanding.iter().map(|row| row.amount_remaining),
+    )?;
+    let received = Money::checked_sum(scenario.currency, payments.iter().map(|row| row.amount))?;
     step(
         10,
         "Reports",
@@ -1081,9 +1071,9 @@ async fn play_steps(
             format!(
                 "{} still owe {}; {} received today, {} in total",
                 counted(outstanding.len(), "open invoice", "open invoices"),
-                show_amount(owed, currency),
+                show_money(owed),
                 counted(payments.len(), "payment", "payments"),
-                show_amount(received, currency)
+                show_money(received)
             ),
             "both exported as CSV with patient name and appointment practitioner columns"
                 .to_owned(),

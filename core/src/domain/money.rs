@@ -627,12 +627,7 @@ impl Money {
                 currency: self.currency,
             });
         }
-        let wire = self
-            .amount
-            .checked_mul(self.currency.stripe_multiplier())
-            .ok_or(MoneyError::Overflow {
-                operation: "conversion to a Stripe amount",
-            })?;
+        let wire = self.stripe_units()?;
         let max = self.currency.max_stripe_amount();
         if wire.unsigned_abs() > max.unsigned_abs() {
             return Err(MoneyError::AmountTooLarge {
@@ -642,6 +637,21 @@ impl Money {
             });
         }
         Ok(wire)
+    }
+
+    /// The amount counted in Stripe's API units (×100 for ISK and UGX), as Stripe reports
+    /// amounts back: unlike [`Money::stripe_amount`] it does not apply Stripe's checks on
+    /// what may be *sent* (three-decimal rounding, the digit limit), so it suits
+    /// records and exports of amounts Stripe already holds.
+    ///
+    /// # Errors
+    /// [`MoneyError::Overflow`] when the ×100 does not fit in 64 bits.
+    pub fn stripe_units(self) -> Result<i64, MoneyError> {
+        self.amount
+            .checked_mul(self.currency.stripe_multiplier())
+            .ok_or(MoneyError::Overflow {
+                operation: "conversion to a Stripe amount",
+            })
     }
 
     /// Reads an integer amount as Stripe sends it (÷100 for ISK and UGX). Amounts Stripe

@@ -32,6 +32,10 @@ pub enum InvoiceStatus {
     Void,
     /// Written off as unlikely to be paid; can still be paid or voided.
     Uncollectible,
+    /// A draft that was deleted: the invoice no longer exists in Stripe. Stripe has no
+    /// such status (it answers 404 and sends `invoice.deleted`); billbridge records it
+    /// so the host knows, and only a new raise of the host invoice replaces it.
+    Deleted,
     /// A status this version of billbridge does not know yet, as Stripe sent it.
     Unknown(String),
 }
@@ -45,6 +49,7 @@ impl InvoiceStatus {
             InvoiceStatus::Paid => "paid",
             InvoiceStatus::Void => "void",
             InvoiceStatus::Uncollectible => "uncollectible",
+            InvoiceStatus::Deleted => "deleted",
             InvoiceStatus::Unknown(other) => other,
         }
     }
@@ -58,6 +63,7 @@ impl From<String> for InvoiceStatus {
             "paid" => InvoiceStatus::Paid,
             "void" => InvoiceStatus::Void,
             "uncollectible" => InvoiceStatus::Uncollectible,
+            "deleted" => InvoiceStatus::Deleted,
             _ => InvoiceStatus::Unknown(value),
         }
     }
@@ -159,10 +165,13 @@ impl Classify for IllegalTransition {
 }
 
 impl InvoiceStatus {
-    /// `paid` or `void`: nothing can happen to the invoice any more, and no later
-    /// snapshot may replace the status.
+    /// `paid`, `void` or `deleted`: nothing can happen to the invoice any more, and no
+    /// later snapshot may replace the status.
     pub fn is_final(&self) -> bool {
-        matches!(self, InvoiceStatus::Paid | InvoiceStatus::Void)
+        matches!(
+            self,
+            InvoiceStatus::Paid | InvoiceStatus::Void | InvoiceStatus::Deleted
+        )
     }
 
     /// Whether the payer still owes money: `open` or `uncollectible`.
@@ -177,7 +186,7 @@ impl InvoiceStatus {
     /// | draft | finalize → open, delete → deleted, edit lines → draft |
     /// | open | pay / mark paid out of band → paid, void → void, mark uncollectible → uncollectible, send → open |
     /// | uncollectible | pay / mark paid out of band → paid, void → void |
-    /// | paid, void, unknown | nothing |
+    /// | paid, void, deleted, unknown | nothing |
     ///
     /// Finalizing yields `open`; when Stripe's balance rule leaves nothing to collect the
     /// invoice then moves straight on to `paid` (see [`crate::domain::balance`]).
@@ -213,18 +222,23 @@ impl InvoiceStatus {
     ///
     /// The order is `draft < open < uncollectible < {paid, void}`: a status may move to
     /// itself or to any later one, except that `paid` and `void` are both final and
-    /// never replace each other. `Unknown` (a status Stripe added after this version)
-    /// may replace any status that is not final, may be replaced by any known status
-    /// except `draft`, and never replaces `paid` or `void`.
+    /// never replace each other. `deleted` is reached from `draft` only and is never
+    /// left. `Unknown` (a status Stripe added after this version, held only when no
+    /// known status was ever seen) may be replaced by any known status except `draft`;
+    /// the mirror never lets it replace a known one (see [`crate::mirror`]).
     pub fn may_move_to(&self, next: &InvoiceStatus) -> bool {
         use InvoiceStatus as S;
         if self == next {
             return true;
         }
         match (self, next) {
-            (S::Paid | S::Void, _) => false,
+            (S::Paid | S::Void | S::Deleted, _) => false,
+            (S::Draft, S::Deleted) => true,
+            (_, S::Deleted) => false,
             (S::Unknown(_), S::Draft) => false,
-            (S::Unknown(_), _) | (_, S::Unknown(_)) => true,
+            (S::Unknown(_), _) => true,
+            // Not a move at all: the mirror keeps the known status and records the raw one.
+            (_, S::Unknown(_)) => false,
             (current, next) => current.rank() < next.rank(),
         }
     }
@@ -235,7 +249,7 @@ impl InvoiceStatus {
             InvoiceStatus::Draft => 0,
             InvoiceStatus::Open => 1,
             InvoiceStatus::Uncollectible => 2,
-            InvoiceStatus::Paid | InvoiceStatus::Void => 3,
+            InvoiceStatus::Paid | InvoiceStatus::Void | InvoiceStatus::Deleted => 3,
             InvoiceStatus::Unknown(_) => 0,
         }
     }
@@ -363,6 +377,7 @@ mod tests {
         for status in [
             InvoiceStatus::Paid,
             InvoiceStatus::Void,
+            InvoiceStatus::Deleted,
             InvoiceStatus::Unknown("pending_review".into()),
         ] {
             for action in ALL_ACTIONS {
@@ -398,14 +413,26 @@ mod tests {
     }
 
     #[test]
-    fn unknown_never_overrides_a_final_status() {
+    fn unknown_never_replaces_a_known_status_but_yields_to_one() {
         use InvoiceStatus as S;
         let unknown = S::Unknown("pending_review".into());
-        assert!(!S::Paid.may_move_to(&unknown));
-        assert!(!S::Void.may_move_to(&unknown));
-        assert!(S::Open.may_move_to(&unknown));
+        for known in known() {
+            assert!(!known.may_move_to(&unknown), "{known} -> unknown");
+        }
         assert!(unknown.may_move_to(&S::Paid));
         assert!(!unknown.may_move_to(&S::Draft));
+    }
+
+    #[test]
+    fn deleted_is_reached_from_draft_only_and_never_left() {
+        use InvoiceStatus as S;
+        assert!(S::Draft.may_move_to(&S::Deleted));
+        for other in [S::Open, S::Paid, S::Void, S::Uncollectible] {
+            assert!(!other.may_move_to(&S::Deleted), "{other} -> deleted");
+            assert!(!S::Deleted.may_move_to(&other), "deleted -> {other}");
+        }
+        assert_eq!(S::from("deleted"), S::Deleted);
+        assert_eq!(S::Deleted.as_str(), "deleted");
     }
 
     #[test]

@@ -8,9 +8,10 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Payment, ReportError, decimal_amount};
+use super::{Payment, ReportError};
 use crate::domain::date::Date;
-use crate::store::InvoiceMirror;
+use crate::domain::money::Money;
+use crate::mirror::InvoiceRecord;
 
 /// One column of an invoice CSV. The header row holds each column's
 /// [`Column::header`].
@@ -177,7 +178,8 @@ pub enum AmountFormat {
     /// (JPY), `1.250` (KWD). Never rounded, never a float.
     #[default]
     Decimal,
-    /// The integer in minor units as Stripe counts them: `3500` (GBP).
+    /// The integer in minor units as Stripe's API counts them: `3500` (GBP), and for
+    /// ISK and UGX the whole amount ×100 as Stripe takes it.
     MinorUnits,
 }
 
@@ -278,15 +280,16 @@ impl<W: io::Write> Encoder<W> {
             .map_err(|error| self.csv_error(error))
     }
 
-    fn amount(
-        &self,
-        amount: i64,
-        currency: &str,
-        host_invoice_id: &str,
-    ) -> Result<String, ReportError> {
+    fn amount(&self, amount: Money, host_invoice_id: &str) -> Result<String, ReportError> {
         match self.amounts {
-            AmountFormat::Decimal => decimal_amount(amount, currency, host_invoice_id),
-            AmountFormat::MinorUnits => Ok(amount.to_string()),
+            AmountFormat::Decimal => Ok(amount.to_decimal_string()),
+            AmountFormat::MinorUnits => amount
+                .stripe_units()
+                .map(|units| units.to_string())
+                .map_err(|source| ReportError::Amount {
+                    host_invoice_id: host_invoice_id.to_owned(),
+                    source,
+                }),
         }
     }
 
@@ -352,7 +355,7 @@ impl<W: io::Write> InvoiceCsvWriter<W> {
     /// # Errors
     /// [`ReportError::Io`] when the writer fails, [`ReportError::Amount`] for an amount
     /// in an unknown currency, [`ReportError::Date`] for a time outside the calendar.
-    pub fn write(&mut self, row: &InvoiceMirror) -> Result<(), ReportError> {
+    pub fn write(&mut self, row: &InvoiceRecord) -> Result<(), ReportError> {
         let mut cells = std::mem::take(&mut self.encoder.cells);
         cells.resize(self.columns.len(), String::new());
         let filled = self.fill(row, &mut cells);
@@ -361,11 +364,8 @@ impl<W: io::Write> InvoiceCsvWriter<W> {
         self.encoder.end_row()
     }
 
-    fn fill(&self, row: &InvoiceMirror, cells: &mut [String]) -> Result<(), ReportError> {
-        let amount = |value: i64| {
-            self.encoder
-                .amount(value, &row.currency, &row.host_invoice_id)
-        };
+    fn fill(&self, row: &InvoiceRecord, cells: &mut [String]) -> Result<(), ReportError> {
+        let amount = |value: Money| self.encoder.amount(value, &row.host_invoice_id);
         for (cell, column) in cells.iter_mut().zip(&self.columns) {
             cell.clear();
             match column {
@@ -373,25 +373,29 @@ impl<W: io::Write> InvoiceCsvWriter<W> {
                 Column::HostInvoiceId => cell.push_str(&row.host_invoice_id),
                 Column::StripeInvoiceId => cell.push_str(&row.stripe_invoice_id),
                 Column::Status => cell.push_str(row.status.as_str()),
-                Column::Currency => cell.push_str(&row.currency),
+                Column::Currency => cell.push_str(row.currency.code()),
                 Column::Total => *cell = amount(row.total)?,
                 Column::AmountDue => *cell = amount(row.amount_due)?,
                 Column::AmountPaid => *cell = amount(row.amount_paid)?,
                 Column::AmountRemaining => *cell = amount(row.amount_remaining)?,
                 Column::Created => *cell = day(row.created)?,
                 Column::DueDate => {
-                    if let Some(due) = row.due_date {
-                        *cell = day(due)?;
+                    if let Some(due) = row.due_on {
+                        *cell = due.to_string();
                     }
                 }
-                Column::PayerId => cell.push_str(&row.payer_host_id),
-                Column::PatientId => cell.push_str(row.patient_host_id.as_deref().unwrap_or("")),
+                Column::PayerId => cell.push_str(row.payer.host_id()),
+                Column::PatientId => {
+                    if let Some(patient) = &row.patient {
+                        cell.push_str(patient.as_str());
+                    }
+                }
                 Column::HostedInvoiceUrl => {
                     cell.push_str(row.hosted_invoice_url.as_deref().unwrap_or(""));
                 }
                 Column::PaidOutsideMethod => {
                     if let Some(outside) = &row.paid_outside {
-                        cell.push_str(&outside.method);
+                        cell.push_str(outside.method.as_str());
                     }
                 }
                 Column::PaidOutsideReference => {
@@ -484,22 +488,22 @@ impl<W: io::Write> PaymentCsvWriter<W> {
                     cell.push_str(payment.invoice_number.as_deref().unwrap_or(""));
                 }
                 PaymentColumn::HostInvoiceId => cell.push_str(&payment.host_invoice_id),
-                PaymentColumn::PayerKind => cell.push_str(payment.payer_kind.as_str()),
-                PaymentColumn::PayerId => cell.push_str(&payment.payer_host_id),
+                PaymentColumn::PayerKind => cell.push_str(payment.payer.kind()),
+                PaymentColumn::PayerId => cell.push_str(payment.payer.host_id()),
                 PaymentColumn::PatientId => {
-                    cell.push_str(payment.patient_host_id.as_deref().unwrap_or(""));
+                    if let Some(patient) = &payment.patient {
+                        cell.push_str(patient.as_str());
+                    }
                 }
                 PaymentColumn::Method => cell.push_str(payment.channel.as_str()),
                 PaymentColumn::Reference => {
                     cell.push_str(payment.reference.as_deref().unwrap_or(""));
                 }
-                PaymentColumn::Currency => cell.push_str(&payment.currency),
+                PaymentColumn::Currency => cell.push_str(payment.amount.currency().code()),
                 PaymentColumn::Amount => {
-                    *cell = self.encoder.amount(
-                        payment.amount,
-                        &payment.currency,
-                        &payment.host_invoice_id,
-                    )?;
+                    *cell = self
+                        .encoder
+                        .amount(payment.amount, &payment.host_invoice_id)?;
                 }
                 PaymentColumn::Meta(key) => {
                     cell.push_str(payment.metadata.get(key).unwrap_or(""));
@@ -529,8 +533,8 @@ impl<W: io::Write> PaymentCsvWriter<W> {
 ///
 /// ```
 /// use billbridge::report::{Column, write_csv};
-/// # use billbridge::store::InvoiceMirror;
-/// # let rows: Vec<InvoiceMirror> = Vec::new();
+/// # use billbridge::mirror::InvoiceRecord;
+/// # let rows: Vec<InvoiceRecord> = Vec::new();
 /// let mut out = Vec::new();
 /// let written = write_csv(
 ///     &rows,
@@ -545,7 +549,7 @@ impl<W: io::Write> PaymentCsvWriter<W> {
 /// # Errors
 /// [`ReportError::Io`] when the writer fails (with the rows written so far),
 /// [`ReportError::Amount`] for an amount in an unknown currency.
-pub fn write_csv<R: Borrow<InvoiceMirror>>(
+pub fn write_csv<R: Borrow<InvoiceRecord>>(
     rows: impl IntoIterator<Item = R>,
     columns: &[Column],
     writer: impl io::Write,
@@ -557,7 +561,7 @@ pub fn write_csv<R: Borrow<InvoiceMirror>>(
 ///
 /// # Errors
 /// As [`write_csv`].
-pub fn write_csv_with<R: Borrow<InvoiceMirror>>(
+pub fn write_csv_with<R: Borrow<InvoiceRecord>>(
     rows: impl IntoIterator<Item = R>,
     columns: &[Column],
     options: &CsvOptions,

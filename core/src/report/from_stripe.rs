@@ -1,185 +1,58 @@
-//! Stripe's view of the invoices as report rows: the conversion of a Stripe
-//! [`Invoice`] into an [`InvoiceMirror`], the merge of a fresh Stripe invoice into a
-//! stored mirror, and [`stripe_invoices`], a pager over `GET /v1/invoices` joined with
-//! the store. Host ids of invoices the store does not know are read from the invoice
-//! metadata under the keys of the practice's metadata policy ([`HostIdKeys`]).
+//! Stripe's view of the invoices as report rows: [`stripe_invoices`], a pager over
+//! `GET /v1/invoices` joined with the store. An invoice the store mirrors keeps the
+//! host's identity and payments outside Stripe, merged with Stripe's answer under
+//! [`MergePolicy::Authoritative`]; an invoice it does not know gets its host ids from
+//! its metadata ([`HostIdKeys`]). Both go through [`crate::mirror`], as webhooks and
+//! re-sync do.
 
 use std::fmt;
 
 use super::{InvoiceQuery, ReportError};
-use crate::domain::date::Date;
-use crate::domain::metadata::{Field, MetadataMap, MetadataPolicy, MetadataTarget};
-use crate::domain::status::InvoiceStatus;
-use crate::store::{InvoiceMirror, OutsidePayment, PartyKind, SyncStore};
+use crate::mirror::{
+    HostFacts, HostIdKeys, InvoiceRecord, MergePolicy, latest_stripe_time, merge, row_from_stripe,
+};
+use crate::store::{InvoiceMirror, SyncStore};
 use crate::stripe::client::{ListInvoices, RequestContext, StripeClient, TimeRange};
 use crate::stripe::models::Invoice;
 use crate::stripe::pagination::Pager;
-use crate::sync::{
-    MirrorParties, PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY,
-    mirror_with_status,
-};
 
-/// The invoice metadata keys under which the host's ids are read back from a Stripe
-/// invoice the store does not know. `None` means the policy sends no such key, so that
-/// id falls back as [`mirror_from_stripe`] describes.
-///
-/// [`Default`] holds the preset keys (`host_invoice_id`, `host_payer_id`,
-/// `host_patient_id`); a practice that renamed them builds the keys from its policy with
-/// [`HostIdKeys::from_policy`] (or `From<&MetadataPolicy>`), e.g.
-/// `HostIdKeys::from_policy(bridge.metadata_policy())`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostIdKeys {
-    /// Key of [`Field::HostInvoiceId`] on the invoice.
-    pub invoice: Option<String>,
-    /// Key of [`Field::HostPayerId`] on the invoice.
-    pub payer: Option<String>,
-    /// Key of [`Field::HostPatientId`] on the invoice.
-    pub patient: Option<String>,
-}
-
-impl HostIdKeys {
-    /// The invoice keys `policy` writes the host ids under.
-    pub fn from_policy(policy: &MetadataPolicy) -> Self {
-        let key = |field| {
-            policy
-                .key_for(field, MetadataTarget::Invoice)
-                .map(str::to_owned)
-        };
-        HostIdKeys {
-            invoice: key(Field::HostInvoiceId),
-            payer: key(Field::HostPayerId),
-            patient: key(Field::HostPatientId),
-        }
-    }
-}
-
-impl Default for HostIdKeys {
-    /// The keys of the default policy, which are the preset keys of every built-in
-    /// policy.
-    fn default() -> Self {
-        HostIdKeys::from_policy(&MetadataPolicy::default())
-    }
-}
-
-impl From<&MetadataPolicy> for HostIdKeys {
-    fn from(policy: &MetadataPolicy) -> Self {
-        HostIdKeys::from_policy(policy)
-    }
-}
-
-/// The value under `key` in `metadata`, when the key is set and the value not empty.
-fn metadata_value<'m>(metadata: &'m MetadataMap, key: Option<&str>) -> Option<&'m str> {
-    key.and_then(|key| metadata.get(key))
-        .filter(|value| !value.is_empty())
-}
-
-/// The payment outside Stripe that billbridge recorded on the invoice metadata, if any.
-/// A day that does not parse is left out rather than failing the row.
-fn paid_outside_from(metadata: &MetadataMap) -> Option<OutsidePayment> {
-    let method = metadata_value(metadata, Some(PAID_OUTSIDE_METHOD_KEY))?;
-    Some(OutsidePayment {
-        method: method.to_owned(),
-        reference: metadata_value(metadata, Some(PAID_OUTSIDE_REFERENCE_KEY)).map(str::to_owned),
-        paid_on: metadata_value(metadata, Some(PAID_OUTSIDE_ON_KEY))
-            .and_then(|day| Date::parse(day).ok()),
-    })
-}
-
-/// The latest time Stripe reports for the invoice: its creation or its last status
-/// transition, so that a newer snapshot orders after an older one.
-fn latest_stripe_time(invoice: &Invoice) -> i64 {
-    let transitions = &invoice.status_transitions;
-    [
-        transitions.finalized_at,
-        transitions.marked_uncollectible_at,
-        transitions.paid_at,
-        transitions.voided_at,
-    ]
-    .into_iter()
-    .flatten()
-    .fold(invoice.created, i64::max)
-}
-
-fn status_of(invoice: &Invoice) -> InvoiceStatus {
-    invoice
-        .status
-        .clone()
-        .unwrap_or_else(|| InvoiceStatus::Unknown(String::new()))
-}
-
-/// The mirror of a Stripe invoice billbridge has no record of, in `account`.
-///
-/// The host identity comes from the invoice metadata billbridge writes, under `keys`
-/// (the policy's keys for the host invoice, payer and patient ids), falling back to
-/// Stripe's invoice and customer ids. A payment outside Stripe comes from the
-/// `paid_outside_*` metadata ([`PAID_OUTSIDE_METHOD_KEY`] and its siblings) when the
-/// invoice carries it. The payer kind is a best guess: an organisation when the
-/// payer id differs from the patient id, a patient otherwise. Rows of invoices the store
-/// knows should come from [`merge_stripe_invoice`] instead, which keeps the store's
-/// identity.
-pub fn mirror_from_stripe(
-    invoice: &Invoice,
+/// The row of a Stripe invoice for a report: the stored row merged with Stripe's answer
+/// when the store mirrors it, otherwise built from the invoice with the host ids its
+/// metadata names under `keys` and the payer the store links to its customer.
+async fn report_row<S: SyncStore + ?Sized>(
+    store: &S,
     account: Option<&str>,
+    invoice: &Invoice,
     keys: &HostIdKeys,
-) -> InvoiceMirror {
-    let customer = invoice
-        .customer
-        .as_ref()
-        .map(|customer| customer.id().to_owned())
-        .unwrap_or_default();
-    let metadata = &invoice.metadata;
-    let patient_host_id = metadata_value(metadata, keys.patient.as_deref()).map(str::to_owned);
-    let payer_host_id =
-        metadata_value(metadata, keys.payer.as_deref()).map_or(customer, str::to_owned);
-    let payer_kind = match &patient_host_id {
-        Some(patient) if *patient != payer_host_id => PartyKind::Organisation,
-        _ => PartyKind::Patient,
-    };
-    let parties = MirrorParties {
-        payer_kind,
-        payer_host_id,
-        patient_host_id,
-        paid_outside: paid_outside_from(metadata),
-    };
-    let host_invoice_id =
-        metadata_value(metadata, keys.invoice.as_deref()).unwrap_or(invoice.id.as_str());
-    mirror_with_status(
-        account.filter(|id| !id.is_empty()).map(str::to_owned),
-        host_invoice_id,
-        invoice,
-        status_of(invoice),
-        latest_stripe_time(invoice),
-        &parties,
-    )
-}
-
-impl From<&Invoice> for InvoiceMirror {
-    /// [`mirror_from_stripe`] for the platform account, with the preset host-id keys.
-    fn from(invoice: &Invoice) -> Self {
-        mirror_from_stripe(invoice, None, &HostIdKeys::default())
+) -> Result<InvoiceMirror, ReportError> {
+    let observed_at = latest_stripe_time(invoice);
+    if let Some(current) = store
+        .invoice_mirror_by_stripe_id(account, &invoice.id)
+        .await?
+    {
+        let host = current.host_invoice_id.clone();
+        return Ok(merge(
+            account,
+            Some(&current),
+            None,
+            &host,
+            invoice,
+            observed_at,
+            MergePolicy::Authoritative,
+        )
+        .unwrap_or(current));
     }
-}
-
-/// `mirror` brought up to date with `invoice`, Stripe's current state of the same
-/// invoice: status, number, amounts, balances, links, due date and metadata come from
-/// Stripe; the host identity (account, host ids, payer, patient) and the outside-payment
-/// record stay as the store has them.
-pub fn merge_stripe_invoice(mirror: &InvoiceMirror, invoice: &Invoice) -> InvoiceMirror {
-    let mut merged = mirror_with_status(
-        mirror.account.clone(),
-        &mirror.host_invoice_id,
-        invoice,
-        status_of(invoice),
-        mirror.stripe_updated_at.max(latest_stripe_time(invoice)),
-        &MirrorParties::of(mirror),
-    );
-    merged
-        .stripe_customer_id
-        .clone_from(&mirror.stripe_customer_id);
-    if merged.number.is_none() {
-        merged.number.clone_from(&mirror.number);
-    }
-    merged
+    let customer = match &invoice.customer {
+        Some(customer) => {
+            store
+                .customer_link_by_stripe_id(account, customer.id())
+                .await?
+        }
+        None => None,
+    };
+    let facts = HostFacts::recover(invoice, keys, customer.as_ref());
+    let host = keys.host_invoice_id(invoice).unwrap_or(invoice.id.as_str());
+    Ok(row_from_stripe(account, host, invoice, observed_at, &facts))
 }
 
 /// Walks Stripe's invoice list (newest first, as Stripe returns it) page by page and
@@ -208,8 +81,8 @@ impl<S: SyncStore + ?Sized> StripeInvoicePager<'_, S> {
     ///
     /// # Errors
     /// [`ReportError::Stripe`] when listing fails (the page can be asked for again),
-    /// [`ReportError::Store`] when the mirror lookup fails.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<InvoiceMirror>>, ReportError> {
+    /// [`ReportError::Store`] when the mirror lookup fails or a row cannot be read.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<InvoiceRecord>>, ReportError> {
         loop {
             let Some(pager) = self.pager.as_mut() else {
                 return Ok(None);
@@ -220,14 +93,9 @@ impl<S: SyncStore + ?Sized> StripeInvoicePager<'_, S> {
             };
             let mut rows = Vec::with_capacity(page.len());
             for invoice in &page {
-                let row = match self
-                    .store
-                    .invoice_mirror_by_stripe_id(self.account.as_deref(), &invoice.id)
-                    .await?
-                {
-                    Some(mirror) => merge_stripe_invoice(&mirror, invoice),
-                    None => mirror_from_stripe(invoice, self.account.as_deref(), &self.keys),
-                };
+                let row =
+                    report_row(self.store, self.account.as_deref(), invoice, &self.keys).await?;
+                let row = InvoiceRecord::from_row(&row)?;
                 if self.filter.matches(&row) {
                     rows.push(row);
                 }
@@ -242,7 +110,7 @@ impl<S: SyncStore + ?Sized> StripeInvoicePager<'_, S> {
     ///
     /// # Errors
     /// As [`StripeInvoicePager::next_page`].
-    pub async fn collect_all(mut self) -> Result<Vec<InvoiceMirror>, ReportError> {
+    pub async fn collect_all(mut self) -> Result<Vec<InvoiceRecord>, ReportError> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await? {
             all.extend(page);
@@ -257,8 +125,8 @@ impl<S: SyncStore + ?Sized> StripeInvoicePager<'_, S> {
 /// customer link (a payer without one has no invoices); due dates and metadata are
 /// filtered here. Each invoice is joined with its mirror (host identity, outside
 /// payment) when the store has one; an invoice it does not know gets its host ids from
-/// the metadata under `keys` (pass `HostIdKeys::from_policy(bridge.metadata_policy())`,
-/// or [`HostIdKeys::default`] for the preset keys).
+/// the metadata under `keys` (the bridge passes its policy's keys; [`HostIdKeys::default`]
+/// holds the preset keys).
 ///
 /// # Errors
 /// [`ReportError::Store`] when the customer link lookup fails, [`ReportError::Stripe`]

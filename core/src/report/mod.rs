@@ -2,7 +2,8 @@
 //! payments received (through Stripe and outside it), a payer's portal view, and CSV
 //! export (feature `csv`).
 //!
-//! The rows are the store's [`InvoiceMirror`] records, so a report needs no Stripe call
+//! The rows are [`InvoiceRecord`]s read from the store's mirror, so a report needs no
+//! Stripe call
 //! and works the same for invoices raised through Stripe and for offline invoices
 //! ([`crate::offline`]). Listings are lazy: a pager asks the store for one page
 //! at a time with its cursor (`created`, then host invoice id), so memory stays constant
@@ -22,26 +23,24 @@ use crate::classify::{Classify, ErrorCategory};
 use crate::domain::date::{Date, DateError};
 use crate::domain::ledger::PaymentMethod;
 use crate::domain::money::{Currency, Money, MoneyError};
-use crate::domain::party::PayerRef;
+use crate::domain::party::{PatientId, PayerRef};
 use crate::domain::status::InvoiceStatus;
+use crate::mirror::InvoiceRecord;
 use crate::redact::redacted;
-use crate::store::{
-    InvoiceMirror, MetadataMap, MirrorCursor, MirrorQuery, PartyKind, StoreError, SyncStore,
-};
+use crate::store::{MetadataMap, MirrorCursor, MirrorQuery, PartyKind, StoreError, SyncStore};
 use crate::stripe::error::StripeError;
 
 #[cfg(feature = "csv")]
 mod export;
 mod from_stripe;
 
+pub use crate::mirror::HostIdKeys;
 #[cfg(feature = "csv")]
 pub use export::{
     AmountFormat, Column, CsvOptions, InvoiceCsvWriter, PaymentColumn, PaymentCsvWriter, write_csv,
     write_csv_with, write_payments_csv, write_payments_csv_with,
 };
-pub use from_stripe::{
-    HostIdKeys, StripeInvoicePager, merge_stripe_invoice, mirror_from_stripe, stripe_invoices,
-};
+pub use from_stripe::{StripeInvoicePager, stripe_invoices};
 
 /// How many mirrors a pager asks the store for at a time, unless the query says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -367,53 +366,53 @@ impl InvoiceQuery {
         query
     }
 
-    /// Whether `mirror` passes every condition (the account is not checked).
-    pub fn matches(&self, mirror: &InvoiceMirror) -> bool {
-        if self.status.as_ref().is_some_and(|s| *s != mirror.status) {
+    /// Whether `record` passes every condition (the account is not checked).
+    pub fn matches(&self, record: &InvoiceRecord) -> bool {
+        if self.status.as_ref().is_some_and(|s| *s != record.status) {
             return false;
         }
         if self
             .created
-            .is_some_and(|range| !range.contains_unix(mirror.created))
+            .is_some_and(|range| !range.contains_unix(record.created))
         {
             return false;
         }
         if let Some(range) = self.due {
-            match mirror.due_date {
-                Some(due) if range.contains_unix(due) => {}
+            match record.due_on {
+                Some(due) if range.contains(due) => {}
                 _ => return false,
             }
         }
         if self
             .payer_kind
-            .is_some_and(|kind| kind != mirror.payer_kind)
+            .is_some_and(|kind| kind.as_str() != record.payer.kind())
         {
             return false;
         }
         if self
             .payer_host_id
             .as_ref()
-            .is_some_and(|id| *id != mirror.payer_host_id)
+            .is_some_and(|id| id != record.payer.host_id())
         {
             return false;
         }
         if self
             .stripe_customer_id
             .as_ref()
-            .is_some_and(|id| *id != mirror.stripe_customer_id)
+            .is_some_and(|id| *id != record.stripe_customer_id)
         {
             return false;
         }
         if self
             .patient_host_id
             .as_ref()
-            .is_some_and(|id| mirror.patient_host_id.as_ref() != Some(id))
+            .is_some_and(|id| record.patient.as_ref().map(PatientId::as_str) != Some(id.as_str()))
         {
             return false;
         }
         self.metadata
             .iter()
-            .all(|(key, value)| mirror.metadata.get(key) == Some(value))
+            .all(|(key, value)| record.metadata.get(key) == Some(value))
     }
 }
 
@@ -424,10 +423,10 @@ pub struct InvoicePager<'s, S: SyncStore + ?Sized> {
     base: MirrorQuery,
     filter: InvoiceQuery,
     /// Extra condition of derived reports (payments: something was paid in the range).
-    keep: fn(&InvoiceQuery, &InvoiceMirror) -> bool,
+    keep: fn(&InvoiceQuery, &InvoiceRecord) -> bool,
     cursor: Option<MirrorCursor>,
     done: bool,
-    buffer: VecDeque<InvoiceMirror>,
+    buffer: VecDeque<InvoiceRecord>,
     pages_fetched: u64,
 }
 
@@ -448,7 +447,7 @@ impl<'s, S: SyncStore + ?Sized> InvoicePager<'s, S> {
             store,
             base: filter.to_mirror_query(account),
             filter: filter.clone(),
-            keep: |query, mirror| query.matches(mirror),
+            keep: |query, record| query.matches(record),
             cursor: None,
             done: false,
             buffer: VecDeque::new(),
@@ -465,8 +464,9 @@ impl<'s, S: SyncStore + ?Sized> InvoicePager<'s, S> {
     /// come in `(created, host_invoice_id)` order.
     ///
     /// # Errors
-    /// [`ReportError::Store`] when the store fails; the same page can be asked for again.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<InvoiceMirror>>, ReportError> {
+    /// [`ReportError::Store`] when the store fails (the same page can be asked for
+    /// again) or holds a row that cannot be read.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<InvoiceRecord>>, ReportError> {
         if !self.buffer.is_empty() {
             return Ok(Some(self.buffer.drain(..).collect()));
         }
@@ -483,10 +483,13 @@ impl<'s, S: SyncStore + ?Sized> InvoicePager<'s, S> {
                 _ => self.done = true,
             }
             let keep = self.keep;
-            let rows: Vec<InvoiceMirror> = page
-                .into_iter()
-                .filter(|mirror| keep(&self.filter, mirror))
-                .collect();
+            let mut rows = Vec::with_capacity(page.len());
+            for row in &page {
+                let record = InvoiceRecord::from_row(row)?;
+                if keep(&self.filter, &record) {
+                    rows.push(record);
+                }
+            }
             if !rows.is_empty() {
                 return Ok(Some(rows));
             }
@@ -498,7 +501,7 @@ impl<'s, S: SyncStore + ?Sized> InvoicePager<'s, S> {
     ///
     /// # Errors
     /// As [`InvoicePager::next_page`].
-    pub async fn next(&mut self) -> Result<Option<InvoiceMirror>, ReportError> {
+    pub async fn next(&mut self) -> Result<Option<InvoiceRecord>, ReportError> {
         if self.buffer.is_empty() {
             match self.next_page().await? {
                 Some(page) => self.buffer.extend(page),
@@ -513,7 +516,7 @@ impl<'s, S: SyncStore + ?Sized> InvoicePager<'s, S> {
     ///
     /// # Errors
     /// As [`InvoicePager::next_page`].
-    pub async fn collect_all(mut self) -> Result<Vec<InvoiceMirror>, ReportError> {
+    pub async fn collect_all(mut self) -> Result<Vec<InvoiceRecord>, ReportError> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await? {
             all.extend(page);
@@ -595,16 +598,12 @@ pub struct Payment {
     pub host_invoice_id: String,
     /// The invoice number, when the invoice has one.
     pub invoice_number: Option<String>,
-    /// Whether a patient or an organisation paid.
-    pub payer_kind: PartyKind,
-    /// The host's id of the party who paid.
-    pub payer_host_id: String,
+    /// Who paid.
+    pub payer: PayerRef,
     /// The patient the invoice is about, when there is one.
-    pub patient_host_id: Option<String>,
-    /// Three-letter ISO currency code, lowercase.
-    pub currency: String,
-    /// The amount, in integer minor units as Stripe counts them (as in [`InvoiceMirror`]).
-    pub amount: i64,
+    pub patient: Option<PatientId>,
+    /// The amount received.
+    pub amount: Money,
     /// The UTC day the payment was received.
     pub date: Date,
     /// Through Stripe, or which method outside it.
@@ -618,83 +617,83 @@ pub struct Payment {
 
 impl fmt::Debug for Payment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let Payment {
+            host_invoice_id,
+            invoice_number,
+            payer,
+            patient,
+            amount,
+            date,
+            channel,
+            reference,
+            metadata,
+        } = self;
         // A reference can be a bank reference or a claim number: presence only.
         f.debug_struct("Payment")
-            .field("host_invoice_id", &self.host_invoice_id)
-            .field("invoice_number", &self.invoice_number)
-            .field("payer_kind", &self.payer_kind)
-            .field("payer_host_id", &self.payer_host_id)
-            .field("patient_host_id", &self.patient_host_id)
-            .field("currency", &self.currency)
-            .field("amount", &self.amount)
-            .field("date", &self.date)
-            .field("channel", &self.channel)
-            .field("reference", &redacted(&self.reference))
-            .field("metadata", &self.metadata)
+            .field("host_invoice_id", host_invoice_id)
+            .field("invoice_number", invoice_number)
+            .field("payer", payer)
+            .field("patient", patient)
+            .field("amount", amount)
+            .field("date", date)
+            .field("channel", channel)
+            .field("reference", &redacted(reference))
+            .field("metadata", metadata)
             .finish()
     }
 }
 
 impl Payment {
-    /// The payment recorded on `mirror`, if anything was paid: the amount paid, through
+    /// The payment recorded on `record`, if anything was paid: the amount paid, through
     /// Stripe or by the method the invoice was marked paid with, dated by
     /// [`payment_date`].
     ///
     /// # Errors
     /// [`ReportError::Date`] for a payment time outside the supported calendar.
-    pub fn from_mirror(mirror: &InvoiceMirror) -> Result<Option<Payment>, ReportError> {
-        if mirror.amount_paid <= 0 {
+    pub fn from_record(record: &InvoiceRecord) -> Result<Option<Payment>, ReportError> {
+        if !record.amount_paid.is_positive() {
             return Ok(None);
         }
-        let (channel, reference) = match &mirror.paid_outside {
+        let (channel, reference) = match &record.paid_outside {
             Some(outside) => (
-                PaymentChannel::Outside(PaymentMethod::from(outside.method.clone())),
+                PaymentChannel::Outside(outside.method.clone()),
                 outside.reference.clone(),
             ),
             None => (PaymentChannel::Stripe, None),
         };
         Ok(Some(Payment {
-            host_invoice_id: mirror.host_invoice_id.clone(),
-            invoice_number: mirror.number.clone(),
-            payer_kind: mirror.payer_kind,
-            payer_host_id: mirror.payer_host_id.clone(),
-            patient_host_id: mirror.patient_host_id.clone(),
-            currency: mirror.currency.clone(),
-            amount: mirror.amount_paid,
-            date: payment_date(mirror)?,
+            host_invoice_id: record.host_invoice_id.clone(),
+            invoice_number: record.number.clone(),
+            payer: record.payer.clone(),
+            patient: record.patient.clone(),
+            amount: record.amount_paid,
+            date: payment_date(record)?,
             channel,
             reference,
-            metadata: mirror.metadata.clone(),
+            metadata: record.metadata.clone(),
         }))
-    }
-
-    /// The amount as [`Money`].
-    ///
-    /// # Errors
-    /// [`MoneyError`] for an unknown currency or an ISK/UGX amount that is not whole.
-    pub fn money(&self) -> Result<Money, MoneyError> {
-        Money::from_stripe_amount(self.amount, Currency::new(&self.currency)?)
     }
 }
 
-/// The UTC day the payment on `mirror` was received:
+/// The UTC day the payment on `record` was received:
 ///
 /// 1. for a payment outside Stripe, the day the host recorded
-///    ([`OutsidePayment::paid_on`](crate::store::OutsidePayment::paid_on));
-/// 2. otherwise the day Stripe marked the invoice paid ([`InvoiceMirror::paid_at`]);
-/// 3. when neither is known (mirrors written before billbridge kept them, or a partial
-///    Stripe payment on an invoice not yet paid), the day of the mirror's last update
-///    (`stripe_updated_at`): for a paid invoice usually the payment's event or the
-///    mark-paid call, but any later update moves it.
+///    ([`PaidOutside::paid_on`](crate::mirror::PaidOutside::paid_on));
+/// 2. otherwise the day Stripe marked the invoice paid ([`InvoiceRecord::paid_at`]);
+/// 3. when neither is known (records written before billbridge kept them, or a partial
+///    Stripe payment on an invoice not yet paid), the day of the record's last update
+///    (`updated_at`): for a paid invoice usually the payment's event or the mark-paid
+///    call, but any later update moves it.
 ///
 /// # Errors
 /// [`ReportError::Date`] for a time outside the supported calendar.
-pub fn payment_date(mirror: &InvoiceMirror) -> Result<Date, ReportError> {
-    if let Some(day) = mirror.paid_outside.as_ref().and_then(|paid| paid.paid_on) {
+pub fn payment_date(record: &InvoiceRecord) -> Result<Date, ReportError> {
+    if let Some(day) = record.paid_outside.as_ref().and_then(|paid| paid.paid_on) {
         return Ok(day);
     }
     Ok(Date::from_unix_timestamp(
-        mirror.paid_at.unwrap_or(mirror.stripe_updated_at),
+        record.paid_at.unwrap_or(record.updated_at),
     )?)
 }
 
@@ -722,8 +721,8 @@ impl<S: SyncStore + ?Sized> PaymentPager<'_, S> {
     pub async fn next_page(&mut self) -> Result<Option<Vec<Payment>>, ReportError> {
         while let Some(page) = self.invoices.next_page().await? {
             let mut payments = Vec::with_capacity(page.len());
-            for mirror in &page {
-                if let Some(payment) = Payment::from_mirror(mirror)?
+            for record in &page {
+                if let Some(payment) = Payment::from_record(record)?
                     && self.range.contains(payment.date)
                 {
                     payments.push(payment);
@@ -784,7 +783,7 @@ pub fn payments_received<'s, S: SyncStore + ?Sized>(
     range: DateRange,
 ) -> PaymentPager<'s, S> {
     let mut invoices = InvoicePager::new(store, account, &InvoiceQuery::new());
-    invoices.keep = |_, mirror| mirror.amount_paid > 0;
+    invoices.keep = |_, record| record.amount_paid.is_positive();
     PaymentPager { invoices, range }
 }
 
@@ -792,7 +791,7 @@ pub fn payments_received<'s, S: SyncStore + ?Sized>(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalInvoice {
     /// The invoice.
-    pub invoice: InvoiceMirror,
+    pub invoice: InvoiceRecord,
     /// Where to pay it: Stripe's hosted page, for invoices still owing.
     pub pay_link: Option<String>,
 }
@@ -800,15 +799,14 @@ pub struct PortalInvoice {
 /// A payer's invoices, paid and unpaid, and what they still owe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Portal {
-    /// Whether the payer is a patient or an organisation.
-    pub payer_kind: PartyKind,
-    /// The payer's host id.
-    pub payer_host_id: String,
-    /// Every finalized invoice of the payer (drafts are not shown), oldest first.
+    /// The payer.
+    pub payer: PayerRef,
+    /// Every finalized invoice of the payer (drafts and deleted drafts are not shown),
+    /// oldest first.
     pub invoices: Vec<PortalInvoice>,
-    /// What remains to pay on open and uncollectible invoices, per lowercase currency
-    /// code, in Stripe's minor units.
-    pub remaining: BTreeMap<String, i64>,
+    /// What remains to pay on open and uncollectible invoices, one amount per currency
+    /// owed in, ordered by currency code.
+    pub remaining: Vec<Money>,
 }
 
 impl Portal {
@@ -826,12 +824,13 @@ impl Portal {
             .filter(|entry| entry.invoice.status == InvoiceStatus::Paid)
     }
 
-    /// What remains to pay in `currency` (lowercase code), 0 when nothing.
-    pub fn remaining_in(&self, currency: &str) -> i64 {
+    /// What remains to pay in `currency` (zero when nothing).
+    pub fn remaining_in(&self, currency: Currency) -> Money {
         self.remaining
-            .get(&currency.to_ascii_lowercase())
+            .iter()
             .copied()
-            .unwrap_or(0)
+            .find(|amount| amount.currency() == currency)
+            .unwrap_or_else(|| Money::zero(currency))
     }
 }
 
@@ -848,58 +847,39 @@ pub async fn portal<S: SyncStore + ?Sized>(
 ) -> Result<Portal, ReportError> {
     let query = InvoiceQuery::new().payer(payer);
     let mut pager = invoices(store, account, &query);
-    let mut portal = Portal {
-        payer_kind: query.payer_kind.unwrap_or(PartyKind::Patient),
-        payer_host_id: payer.host_id().to_owned(),
-        invoices: Vec::new(),
-        remaining: BTreeMap::new(),
-    };
+    let mut invoices_seen = Vec::new();
+    let mut remaining: BTreeMap<Currency, Money> = BTreeMap::new();
     while let Some(page) = pager.next_page().await? {
         for invoice in page {
-            if invoice.status == InvoiceStatus::Draft {
+            if matches!(
+                invoice.status,
+                InvoiceStatus::Draft | InvoiceStatus::Deleted
+            ) {
                 continue;
             }
             let owing = invoice.status.is_outstanding();
             if owing {
-                let total = portal
-                    .remaining
-                    .entry(invoice.currency.to_ascii_lowercase())
-                    .or_insert(0);
-                *total = total.checked_add(invoice.amount_remaining).ok_or_else(|| {
-                    ReportError::Amount {
+                let total = remaining
+                    .entry(invoice.currency)
+                    .or_insert_with(|| Money::zero(invoice.currency));
+                *total = total
+                    .checked_add(invoice.amount_remaining)
+                    .map_err(|source| ReportError::Amount {
                         host_invoice_id: invoice.host_invoice_id.clone(),
-                        source: MoneyError::Overflow {
-                            operation: "portal remaining total",
-                        },
-                    }
-                })?;
+                        source,
+                    })?;
             }
             let pay_link = if owing {
                 invoice.hosted_invoice_url.clone()
             } else {
                 None
             };
-            portal.invoices.push(PortalInvoice { invoice, pay_link });
+            invoices_seen.push(PortalInvoice { invoice, pay_link });
         }
     }
-    Ok(portal)
-}
-
-/// Shows a Stripe-unit amount of `mirror` as an exact decimal in major units
-/// (`35.00`, `5000` for JPY, `1.250` for KWD).
-///
-/// # Errors
-/// [`ReportError::Amount`] for an unknown currency or an ISK/UGX amount that is not whole.
-pub fn decimal_amount(
-    amount: i64,
-    currency: &str,
-    host_invoice_id: &str,
-) -> Result<String, ReportError> {
-    let amount_error = |source| ReportError::Amount {
-        host_invoice_id: host_invoice_id.to_owned(),
-        source,
-    };
-    let currency = Currency::new(currency).map_err(amount_error)?;
-    let money = Money::from_stripe_amount(amount, currency).map_err(amount_error)?;
-    Ok(money.to_decimal_string())
+    Ok(Portal {
+        payer: payer.clone(),
+        invoices: invoices_seen,
+        remaining: remaining.into_values().collect(),
+    })
 }

@@ -134,8 +134,12 @@ pub struct InvoiceMirror {
     pub stripe_invoice_id: String,
     /// Stripe's id of the customer billed (`cus_…`).
     pub stripe_customer_id: String,
-    /// The invoice status as Stripe last reported it.
+    /// The last known status ([`InvoiceStatus::Deleted`] for a deleted draft).
     pub status: InvoiceStatus,
+    /// A status Stripe sent that this version of billbridge does not know, as Stripe
+    /// spelled it; `None` when Stripe's latest status is a known one.
+    #[serde(default)]
+    pub unrecognised_status: Option<String>,
     /// The invoice number, assigned by Stripe at finalization.
     pub number: Option<String>,
     /// Three-letter ISO currency code, lowercase as Stripe sends it.
@@ -889,6 +893,7 @@ impl fmt::Debug for InvoiceMirror {
             stripe_invoice_id,
             stripe_customer_id,
             status,
+            unrecognised_status,
             number,
             currency,
             subtotal,
@@ -916,6 +921,7 @@ impl fmt::Debug for InvoiceMirror {
             .field("stripe_invoice_id", stripe_invoice_id)
             .field("stripe_customer_id", stripe_customer_id)
             .field("status", status)
+            .field("unrecognised_status", unrecognised_status)
             .field("number", number)
             .field("currency", currency)
             .field("subtotal", subtotal)

@@ -142,6 +142,11 @@ const MIGRATIONS: &[&str] = &[
         last_number INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 4: a status Stripe sent that billbridge did not know, kept beside the last known
+    // status instead of replacing it. Rows from before have none.
+    "
+    ALTER TABLE invoice_mirrors ADD COLUMN unrecognised_status TEXT;
+    ",
 ];
 
 /// How long a call waits for another process holding the database's write lock.
@@ -151,7 +156,7 @@ const MIRROR_COLUMNS: &str = "account, host_invoice_id, stripe_invoice_id, strip
     status, number, currency, subtotal, total, amount_due, amount_paid, amount_remaining, \
     starting_balance, ending_balance, hosted_invoice_url, invoice_pdf, due_date, created, \
     metadata, paid_outside_method, paid_outside_reference, stripe_updated_at, payer_kind, \
-    payer_host_id, patient_host_id, paid_at, paid_outside_on";
+    payer_host_id, patient_host_id, paid_at, paid_outside_on, unrecognised_status";
 
 /// A [`SyncStore`] in an embedded SQLite database.
 ///
@@ -409,6 +414,7 @@ fn read_mirror(row: &Row<'_>) -> Result<InvoiceMirror, StoreError> {
         stripe_invoice_id: reader.get("stripe_invoice_id")?,
         stripe_customer_id: reader.get("stripe_customer_id")?,
         status: InvoiceStatus::from(reader.get::<String>("status")?),
+        unrecognised_status: reader.get("unrecognised_status")?,
         number: reader.get("number")?,
         currency: reader.get("currency")?,
         subtotal: reader.get("subtotal")?,
@@ -524,7 +530,7 @@ fn write_mirror(
             &format!(
                 "INSERT INTO invoice_mirrors ({MIRROR_COLUMNS}) VALUES \
                  (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-                  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) \
+                  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28) \
                  ON CONFLICT (account, host_invoice_id) DO UPDATE SET \
                  stripe_invoice_id = excluded.stripe_invoice_id, \
                  stripe_customer_id = excluded.stripe_customer_id, \
@@ -543,7 +549,8 @@ fn write_mirror(
                  stripe_updated_at = excluded.stripe_updated_at, \
                  payer_kind = excluded.payer_kind, payer_host_id = excluded.payer_host_id, \
                  patient_host_id = excluded.patient_host_id, \
-                 paid_at = excluded.paid_at, paid_outside_on = excluded.paid_outside_on"
+                 paid_at = excluded.paid_at, paid_outside_on = excluded.paid_outside_on, \
+                 unrecognised_status = excluded.unrecognised_status"
             ),
             params![
                 account_key(mirror.account.as_deref()),
@@ -573,6 +580,7 @@ fn write_mirror(
                 mirror.patient_host_id,
                 mirror.paid_at,
                 paid_on,
+                mirror.unrecognised_status,
             ],
         )
         .map_err(write_error(

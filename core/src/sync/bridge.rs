@@ -17,17 +17,12 @@ use crate::domain::date::Date;
 use crate::domain::metadata::MetadataPolicy;
 use crate::domain::money::Currency;
 use crate::domain::party::PayerRef;
-use crate::domain::status::InvoiceStatus;
 use crate::error::Error;
-use crate::store::{CustomerLink, InvoiceMirror, OutsidePayment, PartyKind, SyncStore};
+use crate::mirror::{HostFacts, InvoiceRecord, MergePolicy, merge};
+use crate::store::{CustomerLink, InvoiceMirror, PartyKind, SyncStore};
 use crate::stripe::client::{RequestContext, StripeClient};
 use crate::stripe::models::Invoice;
 use crate::stripe::webhook::WebhookSecret;
-
-/// The status billbridge records in the mirror of an invoice whose draft was deleted
-/// (Stripe has no such status: the invoice is gone). No later status may replace it
-/// except through a new raise.
-pub const DELETED_STATUS: &str = "deleted";
 
 /// How many times an update of one mirror is retried when concurrent writers keep
 /// winning the compare-and-set.
@@ -238,48 +233,29 @@ impl Billbridge {
         .into())
     }
 
-    /// Absorbs a Stripe invoice snapshot current at `observed_at` into the mirror of
-    /// `host_invoice_id`, keeping the status monotonic. Returns the mirror after.
+    /// Folds Stripe's `invoice`, current at `observed_at`, into the row of
+    /// `host_invoice_id` under `policy` (`facts` says who pays when there is no row
+    /// yet). Returns the row before and after.
     pub(crate) async fn absorb_invoice(
         &self,
         host_invoice_id: &str,
         invoice: &Invoice,
         observed_at: i64,
-        fallback: Option<&MirrorParties>,
-    ) -> Result<InvoiceMirror, Error> {
-        let (_, after) = self
-            .absorb_invoice_changes(host_invoice_id, invoice, observed_at, fallback)
-            .await?;
-        Ok(after)
-    }
-
-    /// [`Billbridge::absorb_invoice`], also returning the mirror before (for reporting
-    /// what changed).
-    pub(crate) async fn absorb_invoice_changes(
-        &self,
-        host_invoice_id: &str,
-        invoice: &Invoice,
-        observed_at: i64,
-        fallback: Option<&MirrorParties>,
+        facts: Option<&HostFacts>,
+        policy: MergePolicy,
     ) -> Result<(Option<InvoiceMirror>, InvoiceMirror), Error> {
-        let account = self.inner.account.clone();
+        let account = self.account();
         let (before, after) = self
             .update_mirror(host_invoice_id, |current| {
-                let parties = match current {
-                    Some(mirror) => MirrorParties::of(mirror),
-                    None => fallback?.clone(),
-                };
-                let snapshot = mirror_from_invoice(
-                    account.clone(),
+                merge(
+                    account,
+                    current,
+                    facts,
                     host_invoice_id,
                     invoice,
                     observed_at,
-                    &parties,
-                )?;
-                match current {
-                    Some(mirror) => merge_snapshot(mirror, snapshot),
-                    None => Some(snapshot),
-                }
+                    policy,
+                )
             })
             .await?;
         let after = after.ok_or_else(|| -> Error {
@@ -289,6 +265,26 @@ impl Billbridge {
             .into()
         })?;
         Ok((before, after))
+    }
+
+    /// [`Billbridge::absorb_invoice`] for what an action on the invoice just returned,
+    /// as the host's record.
+    pub(crate) async fn record_after_action(
+        &self,
+        host_invoice_id: &str,
+        invoice: &Invoice,
+        facts: Option<&HostFacts>,
+    ) -> Result<InvoiceRecord, Error> {
+        let (_, row) = self
+            .absorb_invoice(
+                host_invoice_id,
+                invoice,
+                self.now(),
+                facts,
+                MergePolicy::Monotonic,
+            )
+            .await?;
+        Ok(InvoiceRecord::from_row(&row)?)
     }
 }
 
@@ -308,125 +304,4 @@ pub(crate) fn payer_subject(payer: &PayerRef) -> String {
 /// The subject of derived keys for a host invoice.
 pub(crate) fn invoice_subject(host_invoice_id: &str) -> String {
     format!("invoice:{host_invoice_id}")
-}
-
-/// What the host knows of an invoice and Stripe does not: who pays, for which
-/// patient, and how it was paid outside Stripe.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct MirrorParties {
-    pub(crate) payer_kind: PartyKind,
-    pub(crate) payer_host_id: String,
-    pub(crate) patient_host_id: Option<String>,
-    pub(crate) paid_outside: Option<OutsidePayment>,
-}
-
-impl MirrorParties {
-    pub(crate) fn of(mirror: &InvoiceMirror) -> Self {
-        MirrorParties {
-            payer_kind: mirror.payer_kind,
-            payer_host_id: mirror.payer_host_id.clone(),
-            patient_host_id: mirror.patient_host_id.clone(),
-            paid_outside: mirror.paid_outside.clone(),
-        }
-    }
-}
-
-/// The mirror Stripe's `invoice` describes, current at `observed_at`; `None` when the
-/// snapshot has no status (never the case for invoices Stripe returns).
-pub(crate) fn mirror_from_invoice(
-    account: Option<String>,
-    host_invoice_id: &str,
-    invoice: &Invoice,
-    observed_at: i64,
-    parties: &MirrorParties,
-) -> Option<InvoiceMirror> {
-    let status = invoice.status.clone()?;
-    Some(mirror_with_status(
-        account,
-        host_invoice_id,
-        invoice,
-        status,
-        observed_at,
-        parties,
-    ))
-}
-
-/// The one place that copies Stripe's fields of an invoice into the host's mirror:
-/// Stripe owns the status, number, amounts, balances, links, due date, payment time and
-/// metadata; the host owns its ids, the payer and patient, and any payment made outside
-/// Stripe (with the day the host says it was received).
-pub(crate) fn mirror_with_status(
-    account: Option<String>,
-    host_invoice_id: &str,
-    invoice: &Invoice,
-    status: InvoiceStatus,
-    observed_at: i64,
-    parties: &MirrorParties,
-) -> InvoiceMirror {
-    InvoiceMirror {
-        account,
-        host_invoice_id: host_invoice_id.to_owned(),
-        stripe_invoice_id: invoice.id.clone(),
-        stripe_customer_id: invoice
-            .customer
-            .as_ref()
-            .map(|customer| customer.id().to_owned())
-            .unwrap_or_default(),
-        status,
-        number: invoice.number.clone(),
-        currency: invoice.currency.clone(),
-        subtotal: invoice.subtotal,
-        total: invoice.total,
-        amount_due: invoice.amount_due,
-        amount_paid: invoice.amount_paid,
-        amount_remaining: invoice.amount_remaining,
-        starting_balance: invoice.starting_balance,
-        ending_balance: invoice.ending_balance,
-        hosted_invoice_url: invoice.hosted_invoice_url.clone(),
-        invoice_pdf: invoice.invoice_pdf.clone(),
-        due_date: invoice.due_date,
-        created: invoice.created,
-        metadata: invoice.metadata.clone(),
-        paid_at: invoice.status_transitions.paid_at,
-        paid_outside: parties.paid_outside.clone(),
-        stripe_updated_at: observed_at,
-        payer_kind: parties.payer_kind,
-        payer_host_id: parties.payer_host_id.clone(),
-        patient_host_id: parties.patient_host_id.clone(),
-    }
-}
-
-/// Whether a mirror records a deleted draft.
-pub(crate) fn is_deleted(mirror: &InvoiceMirror) -> bool {
-    mirror.status == InvoiceStatus::Unknown(DELETED_STATUS.to_owned())
-}
-
-/// What to store when `snapshot` arrives for an invoice mirrored as `current`: `None`
-/// to keep `current`.
-///
-/// - A status may only move forward ([`InvoiceStatus::may_move_to`]): a late
-///   `invoice.finalized` never reopens a paid invoice, and nothing revives a deleted
-///   draft (a new raise replaces the mirror instead).
-/// - With the same status, an older snapshot never replaces a newer one.
-/// - A snapshot of another Stripe invoice than the mirrored one (an older draft that a
-///   re-raise replaced) is ignored.
-pub(crate) fn merge_snapshot(
-    current: &InvoiceMirror,
-    snapshot: InvoiceMirror,
-) -> Option<InvoiceMirror> {
-    if snapshot.stripe_invoice_id != current.stripe_invoice_id || is_deleted(current) {
-        return None;
-    }
-    if current.status == snapshot.status {
-        if snapshot.stripe_updated_at < current.stripe_updated_at {
-            return None;
-        }
-    } else if !current.status.may_move_to(&snapshot.status) {
-        return None;
-    }
-    let stripe_updated_at = snapshot.stripe_updated_at.max(current.stripe_updated_at);
-    Some(InvoiceMirror {
-        stripe_updated_at,
-        ..snapshot
-    })
 }

@@ -3,24 +3,18 @@
 //! record. Each action first checks the domain state machine against the mirror: an
 //! illegal transition is a typed error and nothing is sent.
 
-use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, invoice_subject, is_deleted};
-use super::raise::{invoice_fields, missing_status};
-use super::records::{InvoiceRecord, PaidOutside, Raise};
+use super::bridge::{Billbridge, invoice_subject};
+use super::raise::invoice_fields;
+use super::records::Raise;
 use crate::domain::invoice::InvoiceDraft;
 use crate::domain::metadata::{MetadataTarget, diff_managed};
 use crate::domain::party::Patient;
 use crate::domain::status::{IllegalTransition, InvoiceAction, InvoiceStatus};
 use crate::error::Error;
-use crate::store::{InvoiceMirror, OutsidePayment};
+use crate::mirror::{HostFacts, InvoiceRecord, PaidOutside, mark_deleted};
+use crate::store::InvoiceMirror;
 use crate::stripe::client::{PayInvoice, UpdateInvoice};
 use crate::stripe::models::Invoice;
-
-/// Metadata keys recording a payment outside Stripe on the Stripe invoice.
-pub const PAID_OUTSIDE_METHOD_KEY: &str = "paid_outside_method";
-/// See [`PAID_OUTSIDE_METHOD_KEY`].
-pub const PAID_OUTSIDE_REFERENCE_KEY: &str = "paid_outside_reference";
-/// See [`PAID_OUTSIDE_METHOD_KEY`].
-pub const PAID_OUTSIDE_ON_KEY: &str = "paid_outside_on";
 
 impl Billbridge {
     /// The host's record of an invoice, if it was raised.
@@ -28,11 +22,12 @@ impl Billbridge {
     /// # Errors
     /// A store error.
     pub async fn invoice(&self, host_invoice_id: &str) -> Result<Option<InvoiceRecord>, Error> {
-        Ok(self
+        let row = self
             .inner
             .store
             .invoice_mirror(self.account(), host_invoice_id)
-            .await?)
+            .await?;
+        Ok(row.as_ref().map(InvoiceRecord::from_row).transpose()?)
     }
 
     /// Checks `action` against the mirror's status; returns the mirror and the draft
@@ -58,11 +53,10 @@ impl Billbridge {
         mirror: &InvoiceMirror,
         invoice: &Invoice,
     ) -> Result<InvoiceRecord, Error> {
-        self.absorb_invoice(
+        self.record_after_action(
             &mirror.host_invoice_id,
             invoice,
-            self.now(),
-            Some(&MirrorParties::of(mirror)),
+            Some(&HostFacts::of(mirror)),
         )
         .await
     }
@@ -164,37 +158,26 @@ impl Billbridge {
                 &context,
             )
             .await?;
-        let mut metadata = vec![(
-            PAID_OUTSIDE_METHOD_KEY.to_owned(),
-            payment.method.as_str().to_owned(),
-        )];
-        if let Some(reference) = &payment.reference {
-            metadata.push((PAID_OUTSIDE_REFERENCE_KEY.to_owned(), reference.clone()));
-        }
-        // Only a day the host gave: a defaulted day would change the update's content
-        // between a call and its retry on another day, under the same idempotency key.
-        if let Some(date) = payment.paid_on {
-            metadata.push((PAID_OUTSIDE_ON_KEY.to_owned(), date.to_string()));
-        }
         let update = UpdateInvoice {
-            metadata,
+            metadata: payment.to_metadata(),
             ..UpdateInvoice::default()
         };
         let context = self.keyed(&subject, "invoice.paid_outside_metadata", &revision);
         let invoice = invoices
             .update(&mirror.stripe_invoice_id, &update, &context)
             .await?;
-        let outside = OutsidePayment {
-            method: payment.method.as_str().to_owned(),
-            reference: payment.reference.clone(),
+        let outside = PaidOutside {
             paid_on: Some(paid_on),
-        };
-        let parties = MirrorParties {
+            ..payment.clone()
+        }
+        .to_stored();
+        let facts = HostFacts {
             paid_outside: Some(outside.clone()),
-            ..MirrorParties::of(&mirror)
+            ..HostFacts::of(&mirror)
         };
-        self.absorb_invoice(host_invoice_id, &invoice, self.now(), Some(&parties))
+        self.record_after_action(host_invoice_id, &invoice, Some(&facts))
             .await?;
+        // The payment is the host's fact: it holds whatever the merge decided.
         let (_, after) = self
             .update_mirror(host_invoice_id, |current| {
                 let current = current?;
@@ -204,7 +187,8 @@ impl Billbridge {
                 })
             })
             .await?;
-        after.ok_or_else(|| missing_status(&invoice))
+        let after = after.unwrap_or(mirror);
+        Ok(InvoiceRecord::from_row(&after)?)
     }
 
     /// Voids an open or uncollectible invoice: nothing is owed any more, and Stripe
@@ -247,8 +231,9 @@ impl Billbridge {
         self.record(&mirror, &invoice).await
     }
 
-    /// Deletes a draft in Stripe. The mirror is kept with status `deleted`
-    /// ([`DELETED_STATUS`]); raising the host invoice again needs a new draft revision.
+    /// Deletes a draft in Stripe. The host's record is kept with status
+    /// [`InvoiceStatus::Deleted`]; raising the host invoice again needs a new draft
+    /// revision.
     ///
     /// # Errors
     /// [`IllegalTransition`] unless the invoice is a draft (nothing sent), Stripe and
@@ -257,17 +242,13 @@ impl Billbridge {
         let (mirror, _) = self.allow(host_invoice_id, InvoiceAction::Delete).await?;
         self.delete_stripe_draft(&mirror.stripe_invoice_id).await?;
         let now = self.now();
+        let stripe_invoice_id = mirror.stripe_invoice_id.clone();
         let (_, after) = self
             .update_mirror(host_invoice_id, |current| {
-                let current = current?;
-                (!is_deleted(current)).then(|| InvoiceMirror {
-                    status: InvoiceStatus::Unknown(DELETED_STATUS.to_owned()),
-                    stripe_updated_at: now.max(current.stripe_updated_at),
-                    ..current.clone()
-                })
+                mark_deleted(current?, &stripe_invoice_id, now)
             })
             .await?;
-        Ok(after.unwrap_or(mirror))
+        Ok(InvoiceRecord::from_row(&after.unwrap_or(mirror))?)
     }
 
     /// Applies an edited draft to its Stripe draft. Memo, footer and metadata changes
@@ -318,7 +299,7 @@ impl Billbridge {
             .ok_or(super::SyncError::MissingInvoiceId)?
             .as_str();
         let mirror = self.require_mirror(host).await?;
-        if is_deleted(&mirror) {
+        if mirror.status == InvoiceStatus::Deleted {
             return Err(IllegalTransition {
                 from: mirror.status.clone(),
                 action: InvoiceAction::EditLines,
@@ -332,7 +313,7 @@ impl Billbridge {
         )?;
         let diff = diff_managed(&mirror.metadata, &wanted, &self.inner.policy);
         if diff.is_empty() {
-            return Ok(mirror);
+            return Ok(InvoiceRecord::from_row(&mirror)?);
         }
         let update = UpdateInvoice {
             metadata: diff

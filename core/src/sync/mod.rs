@@ -13,19 +13,18 @@ mod invoices;
 pub mod keys;
 mod raise;
 pub mod records;
+mod reports;
 mod resync;
 mod services;
 mod webhooks;
 
 pub use balances::ADJUSTMENT_ID_METADATA_KEY;
-pub use bridge::{Billbridge, Clock, DELETED_STATUS, SystemClock};
-pub(crate) use bridge::{MirrorParties, mirror_with_status};
+pub use bridge::{Billbridge, Clock, SystemClock};
 pub use builder::{
     BillbridgeBuilder, LIVE_MODE_REQUESTS_PER_SECOND, TEST_MODE_REQUESTS_PER_SECOND,
 };
 pub use bulk::{BulkItem, BulkOptions, BulkProgress, InvoiceRequest, ProgressCallback};
 pub use error::SyncError;
-pub use invoices::{PAID_OUTSIDE_METHOD_KEY, PAID_OUTSIDE_ON_KEY, PAID_OUTSIDE_REFERENCE_KEY};
 pub use keys::{IdempotencySecret, MIN_IDEMPOTENCY_SECRET_BYTES};
 pub use records::{
     BalanceAdjustment, CustomerRecord, InvoicePreview, InvoiceRecord, PaidOutside, PaymentMethod,

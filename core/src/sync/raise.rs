@@ -7,9 +7,7 @@
 //! invoice instead of creating a second one or adding lines twice. An invoice whose
 //! lines do not match the draft is never finalized.
 
-use super::bridge::{
-    Billbridge, MirrorParties, invoice_subject, is_deleted, mirror_from_invoice, payer_kind,
-};
+use super::bridge::{Billbridge, invoice_subject, payer_kind};
 use super::customers::patient_fields;
 use super::error::SyncError;
 use super::records::{InvoiceRecord, Raise};
@@ -18,6 +16,7 @@ use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget};
 use crate::domain::money::Money;
 use crate::domain::party::{Patient, PayerRef};
 use crate::error::Error;
+use crate::mirror::{HostFacts, row_from_stripe};
 use crate::store::{AddedLine, CustomerLink, InvoiceLink, RaiseCheckpoint};
 use crate::stripe::client::{CreateInvoice, InvoiceLineParams, LinePricing, ProductRef};
 use crate::stripe::models::{CollectionMethod as WireCollection, Invoice, InvoiceStatus, Period};
@@ -29,7 +28,7 @@ pub(crate) struct Prepared {
     pub(crate) total: Money,
     pub(crate) customer: CustomerLink,
     pub(crate) metadata: MetadataMap,
-    pub(crate) parties: MirrorParties,
+    pub(crate) facts: HostFacts,
 }
 
 /// The host fields of an invoice: the patient's (when given), the appointment's, and
@@ -143,7 +142,7 @@ impl Billbridge {
             MetadataTarget::Invoice,
             &invoice_fields(draft, patient, &payer, &host),
         )?;
-        let parties = MirrorParties {
+        let facts = HostFacts {
             payer_kind: payer_kind(&payer),
             payer_host_id: payer.host_id().to_owned(),
             patient_host_id: draft
@@ -159,7 +158,7 @@ impl Billbridge {
             total,
             customer,
             metadata,
-            parties,
+            facts,
         })
     }
 
@@ -253,7 +252,9 @@ impl Billbridge {
         let host = prepared.host.as_str();
         let store = &self.inner.store;
         let mirror = store.invoice_mirror(self.account(), host).await?;
-        let deleted = mirror.as_ref().is_some_and(is_deleted);
+        let deleted = mirror
+            .as_ref()
+            .is_some_and(|mirror| mirror.status == InvoiceStatus::Deleted);
         let checkpoint = store.raise_checkpoint(self.account(), host).await?;
         let fresh = || RaiseCheckpoint {
             account: self.inner.account.clone(),
@@ -298,7 +299,7 @@ impl Billbridge {
                     if mode >= Raise::Finalize && existing.status == InvoiceStatus::Draft {
                         return self.finalize(host).await;
                     }
-                    return Ok(existing);
+                    return Ok(InvoiceRecord::from_row(&existing)?);
                 }
                 _ => fresh(),
             },
@@ -334,14 +335,8 @@ impl Billbridge {
                         stripe_invoice_id: invoice.id.clone(),
                     })
                     .await?;
-                let mirror = mirror_from_invoice(
-                    self.inner.account.clone(),
-                    host,
-                    &invoice,
-                    self.now(),
-                    &prepared.parties,
-                )
-                .ok_or_else(|| missing_status(&invoice))?;
+                let mirror =
+                    row_from_stripe(self.account(), host, &invoice, self.now(), &prepared.facts);
                 // A new Stripe invoice (first raise or new revision) replaces the mirror.
                 store.put_invoice_mirror(&mirror).await?;
                 checkpoint.stripe_invoice_id = Some(invoice.id.clone());
@@ -375,7 +370,7 @@ impl Billbridge {
                     invoices.add_lines(&stripe_id, &lines, &context).await?
                 }
             };
-            self.absorb_invoice(host, &invoice, self.now(), Some(&prepared.parties))
+            self.record_after_action(host, &invoice, Some(&prepared.facts))
                 .await?;
             check_total(prepared, draft, &invoice)?;
             checkpoint.lines_added = invoice
@@ -405,7 +400,7 @@ impl Billbridge {
         if mode >= Raise::Finalize && !checkpoint.finalized {
             let context = self.keyed(&subject, "invoice.finalize", &revision);
             let invoice = invoices.finalize(&stripe_id, None, &context).await?;
-            self.absorb_invoice(host, &invoice, self.now(), Some(&prepared.parties))
+            self.record_after_action(host, &invoice, Some(&prepared.facts))
                 .await?;
             checkpoint.finalized = true;
             store.put_raise_checkpoint(&checkpoint).await?;
@@ -424,7 +419,7 @@ impl Billbridge {
             if status == Some(InvoiceStatus::Open) {
                 let context = self.keyed(&subject, "invoice.send", &revision);
                 let invoice = invoices.send(&stripe_id, &context).await?;
-                self.absorb_invoice(host, &invoice, self.now(), Some(&prepared.parties))
+                self.record_after_action(host, &invoice, Some(&prepared.facts))
                     .await?;
                 checkpoint.sent = true;
                 store.put_raise_checkpoint(&checkpoint).await?;
@@ -434,21 +429,12 @@ impl Billbridge {
 
         match latest {
             Some(invoice) => {
-                self.absorb_invoice(host, &invoice, self.now(), Some(&prepared.parties))
+                self.record_after_action(host, &invoice, Some(&prepared.facts))
                     .await
             }
-            None => self.require_mirror(host).await,
+            None => Ok(InvoiceRecord::from_row(&self.require_mirror(host).await?)?),
         }
     }
-}
-
-pub(crate) fn missing_status(invoice: &Invoice) -> Error {
-    SyncError::UnexpectedResponse {
-        object: "invoice",
-        id: invoice.id.clone(),
-        field: "status",
-    }
-    .into()
 }
 
 /// Stripe's invoice must add up to the draft before it may be finalized.

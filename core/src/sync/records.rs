@@ -5,15 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::date::Date;
 use crate::domain::money::Money;
 use crate::domain::party::PayerRef;
-use crate::store::{InvoiceMirror, PartyKind};
+use crate::store::PartyKind;
 
-/// An invoice as the host sees it: the store's mirror of the Stripe invoice (Stripe id,
-/// number, status, amounts, hosted payment page and PDF links, payer, patient,
-/// metadata), kept current by every action, webhook and re-sync.
-pub type InvoiceRecord = InvoiceMirror;
+/// An invoice as the host sees it, kept current by every action, webhook and re-sync.
+pub use crate::mirror::InvoiceRecord;
 
 /// What [`crate::sync::Billbridge::upsert_customer`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,42 +97,5 @@ pub enum Raise {
 pub use crate::domain::ledger::PaymentMethod;
 
 /// A payment received outside Stripe, for
-/// [`crate::sync::Billbridge::mark_paid_outside_stripe`]. The method, reference and
-/// date are kept on the Stripe invoice's metadata (`paid_outside_method`,
-/// `paid_outside_reference`, `paid_outside_on`) and in the host's mirror.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PaidOutside {
-    /// How it was paid.
-    pub method: PaymentMethod,
-    /// The host's reference for the payment (receipt, cheque number, remittance id).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// When it was paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paid_on: Option<Date>,
-}
-
-impl PaidOutside {
-    /// A payment by `method`, with no reference or date yet.
-    pub fn new(method: PaymentMethod) -> Self {
-        PaidOutside {
-            method,
-            reference: None,
-            paid_on: None,
-        }
-    }
-
-    /// Sets the host's reference for the payment.
-    #[must_use]
-    pub fn reference(mut self, reference: impl Into<String>) -> Self {
-        self.reference = Some(reference.into());
-        self
-    }
-
-    /// Sets the day it was paid.
-    #[must_use]
-    pub fn on(mut self, date: Date) -> Self {
-        self.paid_on = Some(date);
-        self
-    }
-}
+/// [`crate::sync::Billbridge::mark_paid_outside_stripe`].
+pub use crate::mirror::PaidOutside;

@@ -3,12 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, is_deleted, mirror_from_invoice};
-use super::raise::missing_status;
-use super::records::InvoiceRecord;
+use super::bridge::Billbridge;
 use crate::domain::status::InvoiceStatus;
 use crate::error::Error;
-use crate::store::InvoiceMirror;
+use crate::mirror::{InvoiceRecord, MergePolicy, mark_deleted};
 use crate::stripe::models::{Event, EventObject};
 use crate::stripe::pagination::Pager;
 
@@ -21,8 +19,8 @@ impl Billbridge {
     /// [`super::SyncError::InvoiceNotRaised`], Stripe and store errors.
     pub async fn resync_invoice(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
         let mirror = self.require_mirror(host_invoice_id).await?;
-        if is_deleted(&mirror) {
-            return Ok(mirror);
+        if mirror.status == InvoiceStatus::Deleted {
+            return Ok(InvoiceRecord::from_row(&mirror)?);
         }
         let fetched = self
             .inner
@@ -31,44 +29,30 @@ impl Billbridge {
             .retrieve(&mirror.stripe_invoice_id, &self.context(None))
             .await;
         let now = self.now();
-        let account = self.inner.account.clone();
-        let stripe_id = mirror.stripe_invoice_id.clone();
         let invoice = match fetched {
             Ok(invoice) => invoice,
             Err(error) if error.status() == Some(404) && mirror.status == InvoiceStatus::Draft => {
+                let stripe_invoice_id = mirror.stripe_invoice_id.clone();
                 let (_, after) = self
                     .update_mirror(host_invoice_id, |current| {
-                        let current = current?;
-                        (current.stripe_invoice_id == stripe_id && !is_deleted(current)).then(
-                            || InvoiceMirror {
-                                status: InvoiceStatus::Unknown(DELETED_STATUS.to_owned()),
-                                stripe_updated_at: now.max(current.stripe_updated_at),
-                                ..current.clone()
-                            },
-                        )
+                        mark_deleted(current?, &stripe_invoice_id, now)
                     })
                     .await?;
-                return Ok(after.unwrap_or(mirror));
+                return Ok(InvoiceRecord::from_row(&after.unwrap_or(mirror))?);
             }
             Err(error) => return Err(error.into()),
         };
+        // A row that mirrors another Stripe invoice by now (a new raise) is left as it is.
         let (_, after) = self
-            .update_mirror(host_invoice_id, |current| {
-                let current = current?;
-                if current.stripe_invoice_id != invoice.id {
-                    return None;
-                }
-                let truth = mirror_from_invoice(
-                    account.clone(),
-                    host_invoice_id,
-                    &invoice,
-                    now.max(current.stripe_updated_at),
-                    &MirrorParties::of(current),
-                )?;
-                Some(truth)
-            })
+            .absorb_invoice(
+                host_invoice_id,
+                &invoice,
+                now,
+                None,
+                MergePolicy::Authoritative,
+            )
             .await?;
-        after.ok_or_else(|| missing_status(&invoice))
+        Ok(InvoiceRecord::from_row(&after)?)
     }
 
     /// Re-syncs every known invoice that has an `invoice.*` event created at or after

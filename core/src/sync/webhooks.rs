@@ -7,12 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bridge::{Billbridge, DELETED_STATUS, MirrorParties, is_deleted};
+use super::bridge::Billbridge;
 use super::error::SyncError;
-use super::records::InvoiceRecord;
-use crate::domain::metadata::{Field, MetadataTarget};
+use crate::domain::money::Money;
 use crate::domain::status::InvoiceStatus;
 use crate::error::Error;
+use crate::mirror::{HostFacts, HostIdKeys, InvoiceRecord, MergePolicy, mark_deleted};
 use crate::store::{InvoiceLink, InvoiceMirror, PartyKind};
 use crate::stripe::models::{Event, EventObject, EventType, Invoice};
 use crate::stripe::webhook::construct_event;
@@ -47,21 +47,29 @@ pub enum WebhookChange {
     InvoicePaid {
         /// The host's id of the invoice.
         host_invoice_id: String,
-        /// What was paid, in minor units of `currency`.
-        amount_paid: i64,
-        /// The invoice's currency.
-        currency: String,
+        /// What was paid.
+        amount_paid: Money,
     },
     /// Amounts changed without a status change (a partial payment, say).
     InvoiceAmountsChanged {
         /// The host's id of the invoice.
         host_invoice_id: String,
         /// What the invoice asks.
-        amount_due: i64,
+        amount_due: Money,
         /// What was paid so far.
-        amount_paid: i64,
+        amount_paid: Money,
         /// What is left.
-        amount_remaining: i64,
+        amount_remaining: Money,
+    },
+    /// Stripe sent a status this version of billbridge does not know. The host's record
+    /// keeps its last known status; re-sync later, or upgrade billbridge.
+    InvoiceStatusUnrecognised {
+        /// The host's id of the invoice.
+        host_invoice_id: String,
+        /// The status kept.
+        status: InvoiceStatus,
+        /// Stripe's value, as Stripe spelled it.
+        stripe_status: String,
     },
     /// The invoice's draft was deleted in Stripe.
     InvoiceDeleted {
@@ -92,14 +100,23 @@ pub struct WebhookOutcome {
     pub changes: Vec<WebhookChange>,
 }
 
-/// The changes between two mirrors of one invoice.
-pub(crate) fn mirror_changes(
-    before: Option<&InvoiceMirror>,
-    after: &InvoiceMirror,
+/// The changes between two records of one invoice.
+pub(crate) fn record_changes(
+    before: Option<&InvoiceRecord>,
+    after: &InvoiceRecord,
 ) -> Vec<WebhookChange> {
     let host_invoice_id = after.host_invoice_id.clone();
     let mut changes = Vec::new();
-    let status_before = before.map(|mirror| mirror.status.clone());
+    if let Some(raw) = &after.unrecognised_status
+        && before.and_then(|before| before.unrecognised_status.as_ref()) != Some(raw)
+    {
+        changes.push(WebhookChange::InvoiceStatusUnrecognised {
+            host_invoice_id: host_invoice_id.clone(),
+            status: after.status.clone(),
+            stripe_status: raw.clone(),
+        });
+    }
+    let status_before = before.map(|record| record.status.clone());
     if status_before.as_ref() != Some(&after.status) {
         if let Some(from) = status_before {
             changes.push(WebhookChange::InvoiceStatusChanged {
@@ -108,12 +125,15 @@ pub(crate) fn mirror_changes(
                 to: after.status.clone(),
             });
         }
-        if after.status == InvoiceStatus::Paid {
-            changes.push(WebhookChange::InvoicePaid {
-                host_invoice_id: host_invoice_id.clone(),
+        match after.status {
+            InvoiceStatus::Paid => changes.push(WebhookChange::InvoicePaid {
+                host_invoice_id,
                 amount_paid: after.amount_paid,
-                currency: after.currency.clone(),
-            });
+            }),
+            InvoiceStatus::Deleted => {
+                changes.push(WebhookChange::InvoiceDeleted { host_invoice_id });
+            }
+            _ => {}
         }
     } else if let Some(before) = before
         && (
@@ -130,6 +150,18 @@ pub(crate) fn mirror_changes(
         });
     }
     changes
+}
+
+/// The changes between two rows of one invoice, as the host's records see them.
+fn row_changes(
+    before: Option<&InvoiceMirror>,
+    after: &InvoiceMirror,
+) -> Result<Vec<WebhookChange>, Error> {
+    let before = before.map(InvoiceRecord::from_row).transpose()?;
+    Ok(record_changes(
+        before.as_ref(),
+        &InvoiceRecord::from_row(after)?,
+    ))
 }
 
 impl Billbridge {
@@ -222,45 +254,24 @@ impl Billbridge {
                 let Some(host) = self.host_invoice_for(invoice, event.created).await? else {
                     return Ok(None);
                 };
-                if event.event_type == EventType::InvoiceDeleted {
-                    return self.apply_deletion(&host, &invoice.id, event.created).await;
-                }
-                let (before, after) = self
-                    .absorb_invoice_changes(&host, invoice, event.created, None)
-                    .await?;
-                Ok(Some(mirror_changes(before.as_ref(), &after)))
+                let (before, after) = if event.event_type == EventType::InvoiceDeleted {
+                    let (before, after) = self
+                        .update_mirror(&host, |current| {
+                            mark_deleted(current?, &invoice.id, event.created)
+                        })
+                        .await?;
+                    match after {
+                        Some(after) => (before, after),
+                        None => return Ok(Some(Vec::new())),
+                    }
+                } else {
+                    self.absorb_invoice(&host, invoice, event.created, None, MergePolicy::Monotonic)
+                        .await?
+                };
+                Ok(Some(row_changes(before.as_ref(), &after)?))
             }
             _ => Ok(None),
         }
-    }
-
-    async fn apply_deletion(
-        &self,
-        host: &str,
-        stripe_invoice_id: &str,
-        at: i64,
-    ) -> Result<Option<Vec<WebhookChange>>, Error> {
-        let (before, after) = self
-            .update_mirror(host, |current| {
-                let current = current?;
-                (current.stripe_invoice_id == stripe_invoice_id
-                    && current.status == InvoiceStatus::Draft)
-                    .then(|| InvoiceMirror {
-                        status: InvoiceStatus::Unknown(DELETED_STATUS.to_owned()),
-                        stripe_updated_at: at.max(current.stripe_updated_at),
-                        ..current.clone()
-                    })
-            })
-            .await?;
-        let changed =
-            after.as_ref().is_some_and(is_deleted) && !before.as_ref().is_some_and(is_deleted);
-        Ok(Some(if changed {
-            vec![WebhookChange::InvoiceDeleted {
-                host_invoice_id: host.to_owned(),
-            }]
-        } else {
-            Vec::new()
-        }))
     }
 
     /// The host invoice a Stripe invoice belongs to: by the id map, or adopted when its
@@ -274,10 +285,8 @@ impl Billbridge {
         {
             return Ok(Some(link.host_invoice_id));
         }
-        let policy = &self.inner.policy;
-        let key_of = |field| policy.key_for(field, MetadataTarget::Invoice);
-        let Some(host) = key_of(Field::HostInvoiceId).and_then(|key| invoice.metadata.get(key))
-        else {
+        let keys = HostIdKeys::from_policy(&self.inner.policy);
+        let Some(host) = keys.host_invoice_id(invoice) else {
             return Ok(None);
         };
         if store.invoice_link(self.account(), host).await?.is_some() {
@@ -303,15 +312,8 @@ impl Billbridge {
                 stripe_invoice_id: invoice.id.clone(),
             })
             .await?;
-        let parties = MirrorParties {
-            payer_kind: customer.party_kind,
-            payer_host_id: customer.host_party_id,
-            patient_host_id: key_of(Field::HostPatientId)
-                .and_then(|key| invoice.metadata.get(key))
-                .map(str::to_owned),
-            paid_outside: None,
-        };
-        self.absorb_invoice(host, invoice, at, Some(&parties))
+        let facts = HostFacts::recover(invoice, &keys, Some(&customer));
+        self.absorb_invoice(host, invoice, at, Some(&facts), MergePolicy::Monotonic)
             .await?;
         Ok(Some(host.to_owned()))
     }
@@ -334,9 +336,10 @@ impl Billbridge {
             | WebhookChange::InvoiceAmountsChanged {
                 host_invoice_id, ..
             }
-            | WebhookChange::InvoiceDeleted { host_invoice_id } => {
-                self.invoice(host_invoice_id).await
-            }
+            | WebhookChange::InvoiceDeleted { host_invoice_id }
+            | WebhookChange::InvoiceStatusUnrecognised {
+                host_invoice_id, ..
+            } => self.invoice(host_invoice_id).await,
             WebhookChange::CustomerUpdated { .. } => Ok(None),
         }
     }
