@@ -23,6 +23,7 @@ use crate::stripe::http::HttpTransportError;
 use crate::stripe::key::KeyError;
 use crate::stripe::webhook::WebhookError;
 use crate::sync::error::SyncError;
+use crate::vocabulary::ArgumentError;
 
 /// Any error billbridge returns. Later layers (Stripe client, sync, store) add their
 /// variants here; match with a wildcard arm.
@@ -79,6 +80,9 @@ pub enum Error {
     /// The offline billing workflow.
     #[error(transparent)]
     Offline(#[from] OfflineError),
+    /// A word billbridge does not know, or arguments that do not go together.
+    #[error(transparent)]
+    Argument(#[from] ArgumentError),
 }
 
 /// What a binding shows about an error that came from Stripe's answer, without matching
@@ -135,6 +139,7 @@ impl Error {
             Error::Sync(inner) => inner,
             Error::Report(inner) => inner,
             Error::Offline(inner) => inner,
+            Error::Argument(inner) => inner,
         }
     }
 

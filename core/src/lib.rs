@@ -48,6 +48,7 @@
 //!   Stripe behind the same [`stripe::transport::Transport`] trait, and its HTTP server.
 
 pub mod classify;
+pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod mirror;
@@ -57,6 +58,7 @@ pub mod report;
 pub mod store;
 pub mod stripe;
 pub mod sync;
+pub mod vocabulary;
 
 pub use classify::{Classify, ErrorCategory};
 pub use error::{Error, ErrorDetails};

@@ -40,7 +40,7 @@ use billbridge::sync::{
     InvoiceRecord, PaidOutside, PaymentMethod, Raise, ServiceBilling, ServiceInvoiceOutcome,
     WebhookChange,
 };
-use billbridge_mock::{MockStripe, SignatureTime, WebhookOptions};
+use billbridge_mock::MockStripe;
 use serde::Deserialize;
 
 /// The practice day shipped with the repository.
@@ -507,7 +507,8 @@ impl Scenario {
 }
 
 /// A bridge over `mock` with the scenario's policy, catalogue, currency and due days,
-/// the mock's clock and webhook secret, and `store`.
+/// the mock's webhook secret, and `store`. A bridge over the mock lives on the mock's
+/// clock and verifies its webhook deliveries with no wiring of its own.
 ///
 /// # Errors
 /// Billbridge's builder errors.
@@ -516,11 +517,6 @@ pub fn mock_bridge(
     mock: &MockStripe,
     store: impl SyncStore + 'static,
 ) -> Result<Billbridge, DayError> {
-    mock.set_webhook_options(WebhookOptions {
-        signature_time: SignatureTime::MockClock,
-        ..WebhookOptions::default()
-    });
-    let clock = mock.clock();
     Ok(Billbridge::builder(StripeClient::new(mock.clone()))
         .metadata_policy(scenario.policy.clone())
         .store(store)
@@ -529,7 +525,6 @@ pub fn mock_bridge(
         .catalogue(scenario.catalogue.clone())
         .currency(scenario.currency)
         .default_days_until_due(scenario.days_until_due)
-        .clock(move || clock.now())
         .build()?)
 }
 

@@ -39,6 +39,12 @@ impl MockClock {
     }
 }
 
+impl billbridge::clock::Clock for MockClock {
+    fn now_unix(&self) -> i64 {
+        self.now()
+    }
+}
+
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// SplitMix64: tiny, seedable and good enough for ids and fault dice.

@@ -10,6 +10,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::clock::Random;
 use billbridge::stripe::transport::{Method, TransportErrorKind};
+use billbridge::vocabulary::ArgumentError;
 
 /// One way a request can fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,67 @@ impl Fault {
         status: 503,
         should_retry: Some(true),
     };
+}
+
+/// A fault by name, as hosts and bindings give it (`fail_next("/v1/invoices",
+/// "response_lost")`); [`FaultKind::fault`] makes the [`Fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// [`Fault::RateLimited`].
+    RateLimited,
+    /// [`Fault::LockTimeout`].
+    LockTimeout,
+    /// [`Fault::ServerError`], 500 unless a status is given.
+    ServerError,
+    /// [`Fault::UNAVAILABLE_RETRY`].
+    UnavailableRetry,
+    /// [`Fault::Timeout`].
+    Timeout,
+    /// [`Fault::ConnectionReset`].
+    ConnectionReset,
+    /// [`Fault::AppliedResponseLost`] with a timeout.
+    ResponseLost,
+}
+
+billbridge::vocabulary!(FaultKind, "fault kind", "unknown_fault_kind", {
+    FaultKind::RateLimited => "rate_limited",
+    FaultKind::LockTimeout => "lock_timeout",
+    FaultKind::ServerError => "server_error",
+    FaultKind::UnavailableRetry => "unavailable_retry",
+    FaultKind::Timeout => "timeout",
+    FaultKind::ConnectionReset => "connection_reset",
+    FaultKind::ResponseLost => "response_lost",
+});
+
+impl FaultKind {
+    /// The fault of this kind; `status` sets a server error's HTTP status (500 to 599).
+    ///
+    /// # Errors
+    /// [`ArgumentError::OutOfRange`] for a status outside 500–599, or a status given
+    /// for a kind that has none.
+    pub fn fault(self, status: Option<u16>) -> Result<Fault, ArgumentError> {
+        if let Some(status) = status
+            && (self != FaultKind::ServerError || !(500..=599).contains(&status))
+        {
+            return Err(ArgumentError::OutOfRange {
+                argument: "status",
+                reason: "a 5xx status, for server_error faults only",
+            });
+        }
+        Ok(match self {
+            FaultKind::RateLimited => Fault::RateLimited,
+            FaultKind::LockTimeout => Fault::LockTimeout,
+            FaultKind::ServerError => Fault::ServerError {
+                status: status.unwrap_or(500),
+                should_retry: None,
+            },
+            FaultKind::UnavailableRetry => Fault::UNAVAILABLE_RETRY,
+            FaultKind::Timeout => Fault::Timeout,
+            FaultKind::ConnectionReset => Fault::ConnectionReset,
+            FaultKind::ResponseLost => Fault::AppliedResponseLost(TransportErrorKind::Timeout),
+        })
+    }
 }
 
 /// Which requests a rule applies to.

@@ -49,10 +49,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use billbridge::clock::{Clock, SystemClock, TransportClocks};
 use serde_json::Value;
 
 pub use clock::{DEFAULT_START_TIME, MockClock};
-pub use faults::{Fault, Faults, Pause, RateClock, RateLimit};
+pub use faults::{Fault, FaultKind, Faults, Pause, RateClock, RateLimit};
 pub use http::MockServer;
 pub use state::InvoiceNumbering;
 pub use webhooks::{SignatureTime, WebhookDelivery, WebhookOptions};
@@ -364,9 +365,19 @@ impl MockStripe {
     /// the options duplicate it.
     pub fn take_webhooks(&self) -> Vec<WebhookDelivery> {
         let now = self.inner.clock.now();
+        let signed_at = self.signature_now();
         let mut state = self.lock();
         let secret = state.settings.webhook_secret.clone();
-        state.webhooks.take(now, &secret)
+        state.webhooks.take(now, signed_at, &secret)
+    }
+
+    /// The time webhook signatures carry now: the mock clock or the system's, as the
+    /// webhook options say ([`SignatureTime`]).
+    fn signature_now(&self) -> i64 {
+        match self.lock().webhooks.options.signature_time {
+            SignatureTime::MockClock => self.inner.clock.now(),
+            SignatureTime::System => SystemClock.now_unix(),
+        }
     }
 
     /// Answer one request as if it carried `api_key` in `Authorization`.
@@ -731,11 +742,29 @@ fn check_key(given: Option<&str>, expected: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The clock webhook signatures carry, following the mock's [`SignatureTime`] option.
+struct SignatureClock(MockStripe);
+
+impl Clock for SignatureClock {
+    fn now_unix(&self) -> i64 {
+        self.0.signature_now()
+    }
+}
+
 #[async_trait]
 impl Transport for MockStripe {
     /// The mock refuses live keys: it is always test mode.
     fn livemode(&self) -> Option<bool> {
         Some(false)
+    }
+
+    /// A bridge over the mock lives on the mock's clock, and verifies the mock's
+    /// webhook deliveries against the time their signatures carry.
+    fn clocks(&self) -> Option<TransportClocks> {
+        Some(TransportClocks {
+            now: Arc::new(self.inner.clock.clone()),
+            webhook_signatures: Arc::new(SignatureClock(self.clone())),
+        })
     }
 
     async fn send(&self, request: &StripeRequest) -> Result<StripeResponse, TransportError> {

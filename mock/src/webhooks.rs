@@ -3,7 +3,6 @@
 //! at-least-once, unordered delivery allows.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::clock::Random;
 use super::objects::Event;
@@ -16,6 +15,12 @@ pub struct WebhookDelivery {
     pub body: Vec<u8>,
     /// The `Stripe-Signature` header value.
     pub signature_header: String,
+    /// The unix time the signature carries (`t=`): the system's time by default, so
+    /// any verifier checking the tolerance against the system clock accepts it (the
+    /// core's `construct_event` with the system time, Stripe's own SDKs); the mock's
+    /// time with [`SignatureTime::MockClock`], when a verifier must be given this time
+    /// as its "now". A bridge over the mock follows either without being told.
+    pub signed_at: i64,
     /// The event id (`evt_…`).
     pub event_id: String,
     /// The event type (`invoice.paid`).
@@ -32,6 +37,7 @@ impl fmt::Debug for WebhookDelivery {
             .field("event_id", &self.event_id)
             .field("event_type", &self.event_type)
             .field("account", &self.account)
+            .field("signed_at", &self.signed_at)
             .field("body_len", &self.body.len())
             .finish_non_exhaustive()
     }
@@ -47,6 +53,11 @@ pub enum SignatureTime {
     /// The mock clock, for fully reproducible headers.
     MockClock,
 }
+
+billbridge::vocabulary!(SignatureTime, "signature time", "unknown_signature_time", {
+    SignatureTime::System => "system",
+    SignatureTime::MockClock => "mock_clock",
+});
 
 /// How deliveries misbehave.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -90,21 +101,20 @@ impl WebhookQueue {
         self.pending.push(Pending { event });
     }
 
-    pub(crate) fn take(&mut self, mock_now: i64, secret: &str) -> Vec<WebhookDelivery> {
+    /// The deliveries due at `mock_now`, signed with `secret` at `signed_at`.
+    pub(crate) fn take(
+        &mut self,
+        mock_now: i64,
+        signed_at: i64,
+        secret: &str,
+    ) -> Vec<WebhookDelivery> {
         let delay = self.options.delay_seconds;
         let (due, later): (Vec<Pending>, Vec<Pending>) = self
             .pending
             .drain(..)
             .partition(|pending| pending.event.created + delay <= mock_now);
         self.pending = later;
-        let timestamp = match self.options.signature_time {
-            SignatureTime::MockClock => mock_now,
-            SignatureTime::System => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(mock_now, |elapsed| {
-                    i64::try_from(elapsed.as_secs()).unwrap_or(mock_now)
-                }),
-        };
+        let timestamp = signed_at;
         let mut deliveries = Vec::new();
         for pending in due {
             let copies = if self.random.unit() < self.options.duplicate_rate {
@@ -120,6 +130,7 @@ impl WebhookQueue {
             for _ in 0..copies {
                 deliveries.push(WebhookDelivery {
                     signature_header: header.clone(),
+                    signed_at: timestamp,
                     body: body.clone(),
                     event_id: event_id.clone(),
                     event_type: event_type.clone(),

@@ -272,6 +272,11 @@ pub enum RatePayer {
     Client,
 }
 
+crate::vocabulary!(RatePayer, "rate payer", "unknown_rate_payer", {
+    RatePayer::Insurance => "insurance",
+    RatePayer::Client => "client",
+});
+
 /// A billing rate of the host's: services under a rate flagged `invoiced` become
 /// invoice lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

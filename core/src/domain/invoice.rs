@@ -26,6 +26,7 @@ use super::metadata::{MetadataError, MetadataMap, MetadataTarget};
 use super::money::{Currency, Money, MoneyError};
 use super::party::{LocationId, Organisation, Patient, PatientId, PayerRef, Practitioner, host_id};
 use crate::classify::{Classify, ErrorCategory};
+use crate::vocabulary::ArgumentError;
 
 /// Stripe's limit on lines per invoice.
 pub const MAX_LINES: usize = 250;
@@ -195,6 +196,21 @@ impl Location {
             name: name.into(),
         }
     }
+
+    /// The location an id and a name given as separate optional arguments describe:
+    /// both or neither.
+    ///
+    /// # Errors
+    /// [`ArgumentError::Incomplete`] when only one is given.
+    pub fn from_parts(
+        id: Option<LocationId>,
+        name: Option<String>,
+    ) -> Result<Option<Location>, ArgumentError> {
+        Ok(
+            ArgumentError::both_or_neither(("location_id", id), ("location_name", name))?
+                .map(|(id, name)| Location::new(id, name)),
+        )
+    }
 }
 
 /// The appointment an invoice is for, as invoice metadata describes it.
@@ -363,6 +379,24 @@ impl InvoiceLine {
     pub fn period(mut self, start: Date, end: Date) -> InvoiceLine {
         self.service_date = Some(ServiceDate::Period { start, end });
         self
+    }
+
+    /// Sets the service day or the service period, given as separate optional
+    /// arguments (a binding's keyword arguments): at most one of them.
+    ///
+    /// # Errors
+    /// [`ArgumentError::Conflicting`] when both are given.
+    pub fn served(
+        self,
+        service_date: Option<Date>,
+        period: Option<(Date, Date)>,
+    ) -> Result<InvoiceLine, ArgumentError> {
+        ArgumentError::at_most_one(("service_date", &service_date), ("period", &period))?;
+        Ok(match (service_date, period) {
+            (Some(date), _) => self.on(date),
+            (None, Some((start, end))) => self.period(start, end),
+            (None, None) => self,
+        })
     }
 
     /// Adds one metadata entry.
@@ -553,6 +587,21 @@ impl InvoiceDraft {
             due: Due::DueDate(date),
         };
         self
+    }
+
+    /// Send the invoice, due in `days` days or on a `date` given as separate optional
+    /// arguments (a binding's keyword arguments): at most one of them; neither keeps
+    /// the collection method as it is.
+    ///
+    /// # Errors
+    /// [`ArgumentError::Conflicting`] when both are given.
+    pub fn due(self, days: Option<u32>, date: Option<Date>) -> Result<InvoiceDraft, ArgumentError> {
+        ArgumentError::at_most_one(("due_in_days", &days), ("due_on", &date))?;
+        Ok(match (days, date) {
+            (Some(days), _) => self.due_in_days(days),
+            (None, Some(date)) => self.due_on(date),
+            (None, None) => self,
+        })
     }
 
     /// Sets the appointment context.

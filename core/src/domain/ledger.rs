@@ -122,6 +122,22 @@ impl From<String> for PaymentMethod {
     }
 }
 
+impl std::str::FromStr for PaymentMethod {
+    type Err = crate::vocabulary::ArgumentError;
+
+    /// A known method's word (`cash`, `cheque`, `bank_transfer`, `card_outside_stripe`,
+    /// `insurance`), or the host's own name for another method.
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        if word.trim().is_empty() || word.chars().any(char::is_control) {
+            return Err(crate::vocabulary::ArgumentError::OutOfRange {
+                argument: "payment method",
+                reason: "a method is a word without control characters",
+            });
+        }
+        Ok(PaymentMethod::from(word))
+    }
+}
+
 impl From<&str> for PaymentMethod {
     fn from(value: &str) -> Self {
         PaymentMethod::from(value.to_owned())

@@ -69,6 +69,27 @@ impl From<String> for InvoiceStatus {
     }
 }
 
+/// The words a host may name a status with: Stripe's five and `deleted`. Decoding what
+/// Stripe sends stays forward-compatible (`From<String>`); parsing what a host asks for
+/// (a report filter, say) is strict, so a typo is an error rather than an empty report.
+const STATUS_WORDS: &[&str] = &["draft", "open", "paid", "void", "uncollectible", "deleted"];
+
+impl std::str::FromStr for InvoiceStatus {
+    type Err = crate::vocabulary::ArgumentError;
+
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        match InvoiceStatus::from(word.to_owned()) {
+            InvoiceStatus::Unknown(_) => Err(crate::vocabulary::ArgumentError::UnknownWord {
+                vocabulary: "invoice status",
+                code: "unknown_invoice_status",
+                given: word.chars().take(40).collect(),
+                expected: STATUS_WORDS,
+            }),
+            known => Ok(known),
+        }
+    }
+}
+
 impl From<&str> for InvoiceStatus {
     fn from(value: &str) -> Self {
         InvoiceStatus::from(value.to_owned())
@@ -112,27 +133,16 @@ pub enum InvoiceAction {
     Send,
 }
 
-impl InvoiceAction {
-    /// The action as a stable snake_case word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvoiceAction::Finalize => "finalize",
-            InvoiceAction::Pay => "pay",
-            InvoiceAction::MarkPaidOutOfBand => "mark_paid_out_of_band",
-            InvoiceAction::Void => "void",
-            InvoiceAction::MarkUncollectible => "mark_uncollectible",
-            InvoiceAction::Delete => "delete",
-            InvoiceAction::EditLines => "edit_lines",
-            InvoiceAction::Send => "send",
-        }
-    }
-}
-
-impl fmt::Display for InvoiceAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocabulary!(InvoiceAction, "invoice action", "unknown_invoice_action", {
+    InvoiceAction::Finalize => "finalize",
+    InvoiceAction::Pay => "pay",
+    InvoiceAction::MarkPaidOutOfBand => "mark_paid_out_of_band",
+    InvoiceAction::Void => "void",
+    InvoiceAction::MarkUncollectible => "mark_uncollectible",
+    InvoiceAction::Delete => "delete",
+    InvoiceAction::EditLines => "edit_lines",
+    InvoiceAction::Send => "send",
+});
 
 /// Where an invoice is after an allowed action.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::io;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,7 @@ use super::{Payment, ReportError};
 use crate::domain::date::Date;
 use crate::domain::money::Money;
 use crate::mirror::InvoiceRecord;
+use crate::vocabulary::ArgumentError;
 
 /// One column of an invoice CSV. The header row holds each column's
 /// [`Column::header`].
@@ -104,6 +106,91 @@ impl Column {
     }
 }
 
+/// The words of [`Column`]: each fixed column's header, and `meta:<key>`.
+const COLUMN_WORDS: &[&str] = &[
+    "number",
+    "host_invoice_id",
+    "stripe_invoice_id",
+    "status",
+    "currency",
+    "total",
+    "amount_due",
+    "amount_paid",
+    "amount_remaining",
+    "created",
+    "due_date",
+    "payer_id",
+    "patient_id",
+    "hosted_invoice_url",
+    "paid_outside_method",
+    "paid_outside_reference",
+    "meta:<key>",
+];
+
+/// The words of [`PaymentColumn`]: each fixed column's header, and `meta:<key>`.
+const PAYMENT_COLUMN_WORDS: &[&str] = &[
+    "date",
+    "invoice_number",
+    "host_invoice_id",
+    "payer_kind",
+    "payer_id",
+    "patient_id",
+    "method",
+    "reference",
+    "currency",
+    "amount",
+    "meta:<key>",
+];
+
+/// Parses a column word: a fixed column's header, or `meta:<key>` for a metadata
+/// column (`meta(key)`).
+fn parse_column<C: Clone>(
+    word: &str,
+    fixed: &[C],
+    header: for<'c> fn(&'c C) -> &'c str,
+    meta: fn(&str) -> C,
+    vocabulary: &'static str,
+    code: &'static str,
+    expected: &'static [&'static str],
+) -> Result<C, ArgumentError> {
+    if let Some(key) = word.strip_prefix("meta:") {
+        if key.is_empty() {
+            return Err(ArgumentError::OutOfRange {
+                argument: vocabulary,
+                reason: "a metadata column names its key: meta:<key>",
+            });
+        }
+        return Ok(meta(key));
+    }
+    fixed
+        .iter()
+        .find(|column| header(column) == word)
+        .cloned()
+        .ok_or_else(|| ArgumentError::UnknownWord {
+            vocabulary,
+            code,
+            given: word.chars().take(40).collect(),
+            expected,
+        })
+}
+
+impl FromStr for Column {
+    type Err = ArgumentError;
+
+    /// `"number"`, `"amount_due"`, … or `"meta:patient_name"`.
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        parse_column(
+            word,
+            Column::ALL,
+            Column::header,
+            |key| Column::meta(key),
+            "report column",
+            "unknown_report_column",
+            COLUMN_WORDS,
+        )
+    }
+}
+
 /// One column of a payments CSV.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -170,6 +257,23 @@ impl PaymentColumn {
     }
 }
 
+impl FromStr for PaymentColumn {
+    type Err = ArgumentError;
+
+    /// `"date"`, `"amount"`, … or `"meta:patient_name"`.
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        parse_column(
+            word,
+            PaymentColumn::ALL,
+            PaymentColumn::header,
+            |key| PaymentColumn::meta(key),
+            "payment column",
+            "unknown_payment_column",
+            PAYMENT_COLUMN_WORDS,
+        )
+    }
+}
+
 /// How amounts are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,6 +286,11 @@ pub enum AmountFormat {
     /// ISK and UGX the whole amount ×100 as Stripe takes it.
     MinorUnits,
 }
+
+crate::vocabulary!(AmountFormat, "amount format", "unknown_amount_format", {
+    AmountFormat::Decimal => "decimal",
+    AmountFormat::MinorUnits => "minor_units",
+});
 
 /// Options of a CSV export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,30 +54,10 @@ pub enum PartyKind {
     Organisation,
 }
 
-impl PartyKind {
-    /// The stable name used in serialised and stored forms.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartyKind::Patient => "patient",
-            PartyKind::Organisation => "organisation",
-        }
-    }
-
-    /// Parses the stable name written by [`PartyKind::as_str`].
-    pub fn from_name(name: &str) -> Option<PartyKind> {
-        match name {
-            "patient" => Some(PartyKind::Patient),
-            "organisation" => Some(PartyKind::Organisation),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for PartyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocabulary!(PartyKind, "payer kind", "unknown_payer_kind", {
+    PartyKind::Patient => "patient",
+    PartyKind::Organisation => "organisation",
+});
 
 /// The link between a host party (patient or organisation) and its Stripe customer.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

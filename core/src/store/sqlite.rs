@@ -329,7 +329,7 @@ impl<'a, 'row> RowReader<'a, 'row> {
 
     fn party_kind(&self, field: &'static str) -> Result<PartyKind, StoreError> {
         let name: String = self.get(field)?;
-        PartyKind::from_name(&name).ok_or_else(|| StoreError::Corrupt {
+        name.parse::<PartyKind>().map_err(|_| StoreError::Corrupt {
             table: self.table,
             field,
             key: self.key.clone(),

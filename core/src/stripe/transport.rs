@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::clock::TransportClocks;
+
 /// HTTP method of a Stripe API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -143,6 +145,14 @@ pub trait Transport: Send + Sync {
     fn livemode(&self) -> Option<bool> {
         None
     }
+
+    /// The clocks of a transport that keeps its own time, such as the mock Stripe;
+    /// `None` (the default) for real Stripe, whose time is the system's. A
+    /// [`crate::sync::Billbridge`] over this transport lives on these clocks unless
+    /// told otherwise.
+    fn clocks(&self) -> Option<TransportClocks> {
+        None
+    }
 }
 
 #[async_trait]
@@ -154,6 +164,10 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     fn livemode(&self) -> Option<bool> {
         (**self).livemode()
     }
+
+    fn clocks(&self) -> Option<TransportClocks> {
+        (**self).clocks()
+    }
 }
 
 #[async_trait]
@@ -164,5 +178,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 
     fn livemode(&self) -> Option<bool> {
         (**self).livemode()
+    }
+
+    fn clocks(&self) -> Option<TransportClocks> {
+        (**self).clocks()
     }
 }

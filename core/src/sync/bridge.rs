@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::builder::BillbridgeBuilder;
 use super::error::SyncError;
 use super::keys::KeyDeriver;
+use crate::clock::Clock;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::date::Date;
 use crate::domain::metadata::MetadataPolicy;
@@ -28,32 +29,6 @@ use crate::stripe::webhook::WebhookSecret;
 /// winning the compare-and-set.
 const MIRROR_SWAP_ATTEMPTS: u32 = 16;
 
-/// Where billbridge reads the time.
-pub trait Clock: Send + Sync {
-    /// Now, in unix seconds.
-    fn now_unix(&self) -> i64;
-}
-
-/// The system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-            })
-    }
-}
-
-impl<F: Fn() -> i64 + Send + Sync> Clock for F {
-    fn now_unix(&self) -> i64 {
-        self()
-    }
-}
-
 #[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) client: StripeClient,
@@ -67,6 +42,7 @@ pub(crate) struct Inner {
     pub(crate) currency: Currency,
     pub(crate) default_days_until_due: Option<u32>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) webhook_clock: Arc<dyn Clock>,
     pub(crate) requests_per_second: u32,
 }
 

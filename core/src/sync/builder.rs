@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::bridge::{Billbridge, Clock, Inner, SystemClock};
+use super::bridge::{Billbridge, Inner};
 use super::error::SyncError;
 use super::keys::{IdempotencySecret, KeyDeriver};
+use crate::clock::{Clock, SystemClock};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::metadata::MetadataPolicy;
 use crate::domain::money::Currency;
@@ -57,7 +58,8 @@ pub struct BillbridgeBuilder {
     catalogue: Catalogue,
     currency: Currency,
     default_days_until_due: Option<u32>,
-    clock: Arc<dyn Clock>,
+    /// `None`: the transport's own clock, else the system's.
+    clock: Option<Arc<dyn Clock>>,
     /// `None`: Stripe's limit for the client's mode (live or test).
     requests_per_second: Option<u32>,
 }
@@ -86,7 +88,7 @@ impl BillbridgeBuilder {
             catalogue: Catalogue::default(),
             currency: Currency::GBP,
             default_days_until_due: None,
-            clock: Arc::new(SystemClock),
+            clock: None,
             requests_per_second: None,
         }
     }
@@ -176,11 +178,13 @@ impl BillbridgeBuilder {
         self
     }
 
-    /// Where "now" comes from (webhook tolerance, "today" for due dates and invoiced
-    /// dates, mirror timestamps); default: the system clock.
+    /// Where "now" comes from ("today" for due dates and invoiced dates, record
+    /// timestamps, and the webhook tolerance unless the transport signs its own
+    /// webhooks). Default: the transport's clock when it keeps one (the mock Stripe's,
+    /// so a bridge over the mock lives on the mock's time), else the system clock.
     #[must_use]
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -218,6 +222,16 @@ impl BillbridgeBuilder {
         }
         self.policy.validate()?;
         let keys = KeyDeriver::new(secret, self.account.as_deref());
+        // A transport that keeps its own time (the mock) also says which time its
+        // webhook signatures carry; verification checks the tolerance against that.
+        let transport_clocks = self.client.clocks();
+        let clock = self
+            .clock
+            .or_else(|| transport_clocks.as_ref().map(|clocks| clocks.now.clone()))
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        let webhook_clock = transport_clocks
+            .map(|clocks| clocks.webhook_signatures)
+            .unwrap_or_else(|| clock.clone());
         Ok(Billbridge::from_inner(Inner {
             client: self.client,
             store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
@@ -229,7 +243,8 @@ impl BillbridgeBuilder {
             catalogue: self.catalogue,
             currency: self.currency,
             default_days_until_due: self.default_days_until_due,
-            clock: self.clock,
+            clock,
+            webhook_clock,
             requests_per_second,
         }))
     }

@@ -18,8 +18,9 @@ mod resync;
 mod services;
 mod webhooks;
 
+pub use crate::clock::{Clock, SystemClock};
 pub use balances::ADJUSTMENT_ID_METADATA_KEY;
-pub use bridge::{Billbridge, Clock, SystemClock};
+pub use bridge::Billbridge;
 pub use builder::{
     BillbridgeBuilder, LIVE_MODE_REQUESTS_PER_SECOND, TEST_MODE_REQUESTS_PER_SECOND,
 };

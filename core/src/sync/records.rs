@@ -24,16 +24,11 @@ pub enum UpsertOutcome {
     Unchanged,
 }
 
-impl UpsertOutcome {
-    /// The outcome as a stable snake_case string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UpsertOutcome::Created => "created",
-            UpsertOutcome::Updated => "updated",
-            UpsertOutcome::Unchanged => "unchanged",
-        }
-    }
-}
+crate::vocabulary!(UpsertOutcome, "upsert outcome", "unknown_upsert_outcome", {
+    UpsertOutcome::Created => "created",
+    UpsertOutcome::Updated => "updated",
+    UpsertOutcome::Unchanged => "unchanged",
+});
 
 /// A host party and its Stripe customer after an upsert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +86,12 @@ pub enum Raise {
     /// Also send it to the payer.
     FinalizeAndSend,
 }
+
+crate::vocabulary!(Raise, "raise mode", "unknown_raise_mode", {
+    Raise::Draft => "draft",
+    Raise::Finalize => "finalize",
+    Raise::FinalizeAndSend => "finalize_and_send",
+});
 
 /// How an invoice paid outside Stripe was paid: the same methods the offline ledger
 /// records.

@@ -30,6 +30,12 @@ pub enum WebhookDisposition {
     Ignored,
 }
 
+crate::vocabulary!(WebhookDisposition, "webhook disposition", "unknown_webhook_disposition", {
+    WebhookDisposition::Applied => "applied",
+    WebhookDisposition::Duplicate => "duplicate",
+    WebhookDisposition::Ignored => "ignored",
+});
+
 /// A change the host may want to act on, reported by [`Billbridge::handle_webhook`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
@@ -193,7 +199,7 @@ impl Billbridge {
             signature_header,
             secret,
             self.inner.webhook_tolerance,
-            self.now(),
+            self.inner.webhook_clock.now_unix(),
         )?;
         let outcome = |disposition, changes| WebhookOutcome {
             event_id: event.id.clone(),

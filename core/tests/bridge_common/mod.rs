@@ -64,13 +64,11 @@ pub fn bridge_over(
     let client = StripeClient::builder(mock.clone())
         .retry_policy(retry)
         .build();
-    let clock = mock.clock();
     Billbridge::builder(client)
         .metadata_policy(policy)
         .store(store.clone())
         .idempotency_secret(IdempotencySecret::new(SECRET).unwrap())
         .webhook_secret(WebhookSecret::new(mock.webhook_secret()).unwrap())
-        .clock(move || clock.now())
         .build()
         .unwrap()
 }

@@ -136,18 +136,9 @@ pub enum MetadataTarget {
 impl MetadataTarget {
     /// Both targets, customer first.
     pub const ALL: [MetadataTarget; 2] = [MetadataTarget::Customer, MetadataTarget::Invoice];
-
-    /// The target's stable snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetadataTarget::Customer => "customer",
-            MetadataTarget::Invoice => "invoice",
-        }
-    }
 }
 
-impl fmt::Display for MetadataTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocabulary!(MetadataTarget, "metadata target", "unknown_metadata_target", {
+    MetadataTarget::Customer => "customer",
+    MetadataTarget::Invoice => "invoice",
+});

@@ -348,6 +348,11 @@ impl StripeClient {
         self.inner.transport.livemode()
     }
 
+    /// The clocks of the transport, when it keeps its own time ([`Transport::clocks`]).
+    pub fn clocks(&self) -> Option<crate::clock::TransportClocks> {
+        self.inner.transport.clocks()
+    }
+
     /// The API version this client speaks.
     pub fn api_version(&self) -> &str {
         &self.inner.api_version
