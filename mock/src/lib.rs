@@ -371,6 +371,33 @@ impl MockStripe {
         state.webhooks.take(now, signed_at, &secret)
     }
 
+    /// Pays an open invoice as its payer would on the hosted page, with a test payment
+    /// method (`pm_card_visa` pays; Stripe's decline test cards such as
+    /// `pm_card_chargeDeclined` are declined with a card error). The mock then queues
+    /// the invoice's payment webhooks.
+    ///
+    /// # Errors
+    /// The Stripe error the payment met (a card error, an invoice that is not open).
+    pub async fn pay_invoice(
+        &self,
+        stripe_invoice_id: &str,
+        payment_method: &str,
+    ) -> Result<(), billbridge::Error> {
+        let payment = billbridge::stripe::client::PayInvoice {
+            payment_method: Some(payment_method.to_owned()),
+            ..billbridge::stripe::client::PayInvoice::default()
+        };
+        billbridge::stripe::client::StripeClient::new(self.clone())
+            .invoices()
+            .pay(
+                stripe_invoice_id,
+                &payment,
+                &billbridge::stripe::client::RequestContext::new(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The time webhook signatures carry now: the mock clock or the system's, as the
     /// webhook options say ([`SignatureTime`]).
     fn signature_now(&self) -> i64 {

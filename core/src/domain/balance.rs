@@ -46,6 +46,17 @@ pub enum FinalizationOutcome {
     },
 }
 
+impl FinalizationOutcome {
+    /// The outcome's stable word: `open`, `paid_nothing_due` or `paid_below_minimum`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FinalizationOutcome::Open { .. } => "open",
+            FinalizationOutcome::PaidNothingDue { .. } => "paid_nothing_due",
+            FinalizationOutcome::PaidBelowMinimum { .. } => "paid_below_minimum",
+        }
+    }
+}
+
 /// The amounts Stripe computes when it finalizes an invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BalanceApplication {

@@ -559,6 +559,21 @@ pub fn payer_for_service(
     }
 }
 
+/// [`select_invoiceable`] with billbridge's payer rule ([`payer_for_service`]): the
+/// groups a host raises invoices from, given its patients' default payers.
+///
+/// # Errors
+/// As [`select_invoiceable`].
+pub fn invoiceable_by_payer(
+    services: &[Service],
+    rates: &BillingRates,
+    default_payers: &BTreeMap<PatientId, OrganisationId>,
+) -> Result<Vec<InvoiceGroup>, CatalogueError> {
+    select_invoiceable(services, rates, |service, rate| {
+        payer_for_service(service, rate, default_payers)
+    })
+}
+
 /// Selects what is invoiceable — services under an invoiced rate, not yet invoiced — and
 /// groups it per payer (ordered by payer) into invoice lines. `payer_for` says who pays a
 /// service (typically the patient, or the patient's default payer).

@@ -614,6 +614,21 @@ impl Money {
             .try_fold(Money::zero(currency), Money::checked_add)
     }
 
+    /// Orders two amounts of the same currency.
+    ///
+    /// # Errors
+    /// [`MoneyError::CurrencyMismatch`] for amounts in different currencies: ordering
+    /// them is the same mistake as adding them.
+    pub fn checked_cmp(self, other: Money) -> Result<std::cmp::Ordering, MoneyError> {
+        if self.currency != other.currency {
+            return Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            });
+        }
+        Ok(self.amount.cmp(&other.amount))
+    }
+
     /// The integer amount to send to Stripe: minor units, ×100 for ISK and UGX.
     ///
     /// # Errors

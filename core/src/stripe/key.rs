@@ -14,6 +14,11 @@ pub enum KeyKind {
     Restricted,
 }
 
+crate::vocabulary!(KeyKind, "key kind", "unknown_key_kind", {
+    KeyKind::Secret => "secret",
+    KeyKind::Restricted => "restricted",
+});
+
 impl KeyKind {
     /// The key prefix, `sk_` or `rk_`.
     pub fn prefix(self) -> &'static str {
@@ -32,6 +37,11 @@ pub enum KeyMode {
     /// `…_live_…`: live data and real money.
     Live,
 }
+
+crate::vocabulary!(KeyMode, "key mode", "unknown_key_mode", {
+    KeyMode::Test => "test",
+    KeyMode::Live => "live",
+});
 
 impl KeyMode {
     fn infix(self) -> &'static str {

@@ -93,6 +93,42 @@ pub enum WebhookChange {
     },
 }
 
+impl WebhookChange {
+    /// The change's stable word, as its serde tag says: `invoice_status_changed`,
+    /// `invoice_paid`, `invoice_amounts_changed`, `invoice_status_unrecognised`,
+    /// `invoice_deleted` or `customer_updated`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WebhookChange::InvoiceStatusChanged { .. } => "invoice_status_changed",
+            WebhookChange::InvoicePaid { .. } => "invoice_paid",
+            WebhookChange::InvoiceAmountsChanged { .. } => "invoice_amounts_changed",
+            WebhookChange::InvoiceStatusUnrecognised { .. } => "invoice_status_unrecognised",
+            WebhookChange::InvoiceDeleted { .. } => "invoice_deleted",
+            WebhookChange::CustomerUpdated { .. } => "customer_updated",
+        }
+    }
+
+    /// The host invoice the change is about, for invoice changes.
+    pub fn host_invoice_id(&self) -> Option<&str> {
+        match self {
+            WebhookChange::InvoiceStatusChanged {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoicePaid {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceAmountsChanged {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceStatusUnrecognised {
+                host_invoice_id, ..
+            }
+            | WebhookChange::InvoiceDeleted { host_invoice_id } => Some(host_invoice_id),
+            WebhookChange::CustomerUpdated { .. } => None,
+        }
+    }
+}
+
 /// The result of handling one delivery. Answer Stripe with 2xx whenever this is `Ok`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookOutcome {
@@ -332,21 +368,9 @@ impl Billbridge {
         &self,
         change: &WebhookChange,
     ) -> Result<Option<InvoiceRecord>, Error> {
-        match change {
-            WebhookChange::InvoiceStatusChanged {
-                host_invoice_id, ..
-            }
-            | WebhookChange::InvoicePaid {
-                host_invoice_id, ..
-            }
-            | WebhookChange::InvoiceAmountsChanged {
-                host_invoice_id, ..
-            }
-            | WebhookChange::InvoiceDeleted { host_invoice_id }
-            | WebhookChange::InvoiceStatusUnrecognised {
-                host_invoice_id, ..
-            } => self.invoice(host_invoice_id).await,
-            WebhookChange::CustomerUpdated { .. } => Ok(None),
+        match change.host_invoice_id() {
+            Some(host_invoice_id) => self.invoice(host_invoice_id).await,
+            None => Ok(None),
         }
     }
 }

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{Customer, CustomerBalanceTransaction, HasId, Invoice, InvoiceItem};
+use crate::domain::money::{Currency, Money, MoneyError};
 
 string_enum! {
     /// What happened. Only the types billbridge reacts to are named; every other
@@ -189,6 +190,96 @@ impl Envelope {
 /// `customer.subscription`).
 fn object_kind(event_type: &str) -> &str {
     event_type.rsplit_once('.').map_or("", |(kind, _)| kind)
+}
+
+/// The amounts of an invoice snapshot, typed: the invoice's currency and its amounts as
+/// [`Money`] (whole units for ISK and UGX, not Stripe's ×100 wire amounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvoiceAmounts {
+    /// The invoice's currency.
+    pub currency: Currency,
+    /// Total after discounts and taxes.
+    pub total: Money,
+    /// What the payer is asked to pay after the customer balance.
+    pub amount_due: Money,
+    /// What has been paid.
+    pub amount_paid: Money,
+    /// What is left to pay.
+    pub amount_remaining: Money,
+}
+
+/// The `object` and `id` fields of a snapshot of a kind billbridge does not type.
+#[derive(Deserialize)]
+struct Identity {
+    #[serde(default)]
+    object: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl EventObject {
+    /// The snapshot's object kind as Stripe names it (`invoice`, `customer`,
+    /// `invoiceitem`, `customer_balance_transaction`, or what an untyped snapshot's
+    /// `object` says).
+    pub fn kind(&self) -> Option<String> {
+        match self {
+            EventObject::Invoice(_) => Some("invoice".to_owned()),
+            EventObject::Customer(_) => Some("customer".to_owned()),
+            EventObject::InvoiceItem(_) => Some("invoiceitem".to_owned()),
+            EventObject::CustomerBalanceTransaction(_) => {
+                Some("customer_balance_transaction".to_owned())
+            }
+            EventObject::Other(raw) => serde_json::from_str::<Identity>(raw.get())
+                .ok()
+                .and_then(|identity| identity.object),
+        }
+    }
+
+    /// The snapshot's id (`in_…`, `cus_…`, …).
+    pub fn id(&self) -> Option<String> {
+        match self {
+            EventObject::Invoice(invoice) => Some(invoice.id.clone()),
+            EventObject::Customer(customer) => Some(customer.id.clone()),
+            EventObject::InvoiceItem(item) => Some(item.id.clone()),
+            EventObject::CustomerBalanceTransaction(transaction) => Some(transaction.id.clone()),
+            EventObject::Other(raw) => serde_json::from_str::<Identity>(raw.get())
+                .ok()
+                .and_then(|identity| identity.id),
+        }
+    }
+
+    /// The currency of an invoice or balance-transaction snapshot.
+    ///
+    /// # Errors
+    /// [`MoneyError::UnknownCurrency`] for a code billbridge does not know.
+    pub fn currency(&self) -> Result<Option<Currency>, MoneyError> {
+        let code = match self {
+            EventObject::Invoice(invoice) => &invoice.currency,
+            EventObject::CustomerBalanceTransaction(transaction) => &transaction.currency,
+            _ => return Ok(None),
+        };
+        Currency::new(code).map(Some)
+    }
+
+    /// The amounts of an invoice snapshot, typed.
+    ///
+    /// # Errors
+    /// [`MoneyError::UnknownCurrency`] for a currency billbridge does not know,
+    /// [`MoneyError::StripeAmountNotWhole`] for an ISK or UGX amount that is not whole.
+    pub fn invoice_amounts(&self) -> Result<Option<InvoiceAmounts>, MoneyError> {
+        let Some(invoice) = self.as_invoice() else {
+            return Ok(None);
+        };
+        let currency = Currency::new(&invoice.currency)?;
+        let money = |amount| Money::from_stripe_amount(amount, currency);
+        Ok(Some(InvoiceAmounts {
+            currency,
+            total: money(invoice.total)?,
+            amount_due: money(invoice.amount_due)?,
+            amount_paid: money(invoice.amount_paid)?,
+            amount_remaining: money(invoice.amount_remaining)?,
+        }))
+    }
 }
 
 impl Event {

@@ -100,7 +100,7 @@ pub use credit_note::{CreditNote, CreditNoteStatus};
 pub use customer::{Address, Customer, CustomerInvoiceSettings};
 pub use deleted::{Deleted, DeletedCustomer, DeletedInvoice, DeletedInvoiceItem};
 pub use error::{ApiError, ErrorBody, ErrorType};
-pub use event::{Event, EventData, EventObject, EventType};
+pub use event::{Event, EventData, EventObject, EventType, InvoiceAmounts};
 pub use invoice::{CollectionMethod, CustomField, Invoice, StatusTransitions};
 pub use invoice_item::{
     InvoiceItem, InvoiceItemParent, InvoiceItemParentType, SubscriptionDetails,
