@@ -1,16 +1,73 @@
-//! Plain Python values in and out: `datetime.date` ↔ [`Date`], currency codes,
-//! and JSON-shaped values (dicts, lists, str, int, bool, None) ↔ `serde_json::Value`
-//! for the core's serde forms.
+//! The one place Python values become core values and back: [`Wrap`] (words of a core
+//! vocabulary, dates, amounts, integers), the JSON-shaped values of the core's serde
+//! forms, and raw request bodies. Every refusal is the core's typed error.
+
+use std::borrow::Cow;
 
 use billbridge::domain::date::Date;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use billbridge::domain::money::MoneyError;
+use billbridge::vocabulary::Vocabulary;
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyDate, PyDateAccess, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+    PyBool, PyBytes, PyDate, PyDateAccess, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString,
+    PyTuple,
 };
+use pyo3::{Borrowed, IntoPyObjectExt};
 use serde_json::{Map, Value};
 
 use crate::errors::raise;
+
+/// A core value crossing into or out of Python.
+pub struct Wrap<T>(pub T);
+
+/// A word of a core vocabulary (`"finalize_and_send"`, `"patient"`, …), parsed by the
+/// core: an unknown word is a `ValidationError` with the vocabulary's code.
+pub struct Word<T>(pub T);
+
+/// Parses a word of the vocabulary `T`.
+pub fn word<T: Vocabulary>(value: &Bound<'_, PyAny>) -> PyResult<T> {
+    let text = value
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("a {} is given as a str", T::NAME)))?;
+    T::from_word(&text.to_cow()?).map_err(raise)
+}
+
+impl<'a, 'py, T: Vocabulary> FromPyObject<'a, 'py> for Word<T> {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        word(&value).map(Word)
+    }
+}
+
+/// An `int` as the core's `i64`: one outside its range is the core's overflow error
+/// (`ValidationError`, code `amount_overflow`), like every other bad amount.
+pub fn integer(value: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
+    if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an int (money is never a float)"
+        )));
+    }
+    value.extract::<i64>().map_err(|error| {
+        if error.is_instance_of::<PyOverflowError>(value.py()) {
+            raise(MoneyError::Overflow { operation: what })
+        } else {
+            error
+        }
+    })
+}
+
+/// An `int` amount in minor units.
+pub struct Amount(pub i64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Amount {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        integer(&value, "an amount in minor units").map(Amount)
+    }
+}
 
 /// A `datetime.date` (not a `datetime.datetime`, whose time would be silently dropped).
 pub fn date_from_py(value: &Bound<'_, PyAny>) -> PyResult<Date> {
@@ -30,12 +87,27 @@ pub fn date_from_py(value: &Bound<'_, PyAny>) -> PyResult<Date> {
     .map_err(raise)
 }
 
-/// An optional `datetime.date`.
-pub fn optional_date(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Date>> {
-    match value {
-        Some(value) if !value.is_none() => date_from_py(value).map(Some),
-        _ => Ok(None),
+impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<Date> {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        date_from_py(&value).map(Wrap)
     }
+}
+
+impl<'py> IntoPyObject<'py> for Wrap<Date> {
+    type Target = PyDate;
+    type Output = Bound<'py, PyDate>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
+        date_to_py(py, self.0)
+    }
+}
+
+/// An optional `datetime.date` (`None` stays `None`).
+pub fn optional_date(value: Option<Wrap<Date>>) -> Option<Date> {
+    value.map(|date| date.0)
 }
 
 /// A [`Date`] as a `datetime.date`.
@@ -44,6 +116,34 @@ pub fn date_to_py(py: Python<'_>, date: Date) -> PyResult<Bound<'_, PyDate>> {
         u8::try_from(date.month()).map_err(|_| PyValueError::new_err("month out of range"))?;
     let day = u8::try_from(date.day()).map_err(|_| PyValueError::new_err("day out of range"))?;
     PyDate::new(py, date.year(), month, day)
+}
+
+/// An optional [`Date`] as an optional `datetime.date`.
+pub fn optional_date_to_py(
+    py: Python<'_>,
+    date: Option<Date>,
+) -> PyResult<Option<Bound<'_, PyDate>>> {
+    date.map(|date| date_to_py(py, date)).transpose()
+}
+
+/// A number of seconds given as an int or a float, checked by the core.
+pub fn seconds(argument: &'static str, value: f64) -> PyResult<std::time::Duration> {
+    billbridge::vocabulary::seconds(argument, value).map_err(raise)
+}
+
+/// The raw body: `bytes`, `bytearray`, `memoryview` or `str` (sent as UTF-8), borrowed
+/// without a copy when it is `bytes`.
+pub fn body<'a>(payload: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(bytes) = payload.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(bytes.as_bytes()));
+    }
+    if let Ok(text) = payload.cast::<PyString>() {
+        return Ok(Cow::Owned(text.to_cow()?.as_bytes().to_vec()));
+    }
+    payload
+        .extract::<Vec<u8>>()
+        .map(Cow::Owned)
+        .map_err(|_| PyTypeError::new_err("payload must be the raw request body as bytes (or str)"))
 }
 
 /// A Python value with a JSON shape as a `serde_json::Value`. Dates become ISO text
@@ -56,8 +156,7 @@ pub fn json_from_py(value: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(Value::Bool(flag.is_true()));
     }
     if value.is_instance_of::<PyInt>() {
-        let number: i64 = value.extract()?;
-        return Ok(Value::from(number));
+        return Ok(Value::from(integer(value, "an integer")?));
     }
     if value.is_instance_of::<PyFloat>() {
         return Err(PyTypeError::new_err(
@@ -101,19 +200,12 @@ pub fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, Py
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
-        Value::Number(number) => {
-            if let Some(integer) = number.as_i64() {
-                integer.into_pyobject(py)?.into_any()
-            } else if let Some(integer) = number.as_u64() {
-                integer.into_pyobject(py)?.into_any()
-            } else {
-                number
-                    .as_f64()
-                    .unwrap_or_default()
-                    .into_pyobject(py)?
-                    .into_any()
-            }
-        }
+        Value::Number(number) => match (number.as_i64(), number.as_u64()) {
+            (Some(integer), _) => integer.into_bound_py_any(py)?,
+            (None, Some(integer)) => integer.into_bound_py_any(py)?,
+            // Stripe sends no fractional numbers billbridge reads; keep them exact text.
+            (None, None) => PyString::new(py, &number.to_string()).into_any(),
+        },
         Value::String(text) => PyString::new(py, text).into_any(),
         Value::Array(items) => {
             let list = PyList::empty(py);
@@ -147,6 +239,35 @@ pub fn from_py<T: serde::de::DeserializeOwned>(
     let json = json_from_py(value)?;
     serde_json::from_value(json)
         .map_err(|error| PyValueError::new_err(format!("invalid {what}: {error}")))
+}
+
+/// Every item of a Python iterable, each converted by `convert`.
+pub fn each<T>(
+    items: &Bound<'_, PyAny>,
+    convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    let mut converted = Vec::new();
+    for item in items.try_iter()? {
+        converted.push(convert(&item?)?);
+    }
+    Ok(converted)
+}
+
+/// Every item of a Python iterable of `class` objects, cloned out of their wrappers.
+pub fn each_of<C, T>(
+    items: &Bound<'_, PyAny>,
+    what: &'static str,
+    inner: fn(&C) -> T,
+) -> PyResult<Vec<T>>
+where
+    C: pyo3::PyClass + Sync,
+    C: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True>,
+{
+    each(items, |item| {
+        item.cast::<C>()
+            .map(|object| inner(object.get()))
+            .map_err(|_| PyTypeError::new_err(format!("expected {what}")))
+    })
 }
 
 /// An optional text as Python would show it: `'text'` or `None`.

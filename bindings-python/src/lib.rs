@@ -1,27 +1,43 @@
 //! The native module `billbridge._native` behind the `billbridge` Python package.
 //!
-//! Every class and function here translates between Python values and the core's
-//! types; the billing rules all live in the `billbridge` crate. Blocking calls run on
-//! the one tokio runtime this crate owns, with the GIL released.
+//! Every file here is a table of translations between Python values and the core's
+//! types, one area each: money, parties, invoices, rates, metadata, the mock, stores,
+//! records, the bridge, offline billing, reports, webhooks, the Stripe edge, errors.
+//! Every rule lives in the `billbridge` and `billbridge-mock` crates. Calls run on the
+//! one tokio runtime of [`runtime`], with the GIL released.
 
 mod bridge;
 mod convert;
-mod domain;
 mod errors;
+mod invoices;
+mod metadata;
+mod mock;
 mod money;
 mod offline;
-mod report;
+mod parties;
+mod rates;
+mod records;
+mod reports;
 mod runtime;
+mod stores;
 mod stripe;
-mod webhook;
+mod webhooks;
 
 use pyo3::prelude::*;
 
 /// Panics on purpose, so that tests can check that a Rust panic reaches Python as an
-/// exception instead of aborting the interpreter.
+/// exception instead of aborting the interpreter, blocking or awaited.
 #[pyfunction]
-fn _panic_for_tests(message: &str) {
-    // A deliberate panic: this function exists only to exercise pyo3's panic catching.
+#[pyo3(signature = (message, *, in_task=false))]
+fn _panic_for_tests(py: Python<'_>, message: String, in_task: bool) -> PyResult<()> {
+    if in_task {
+        return runtime::block_on(py, async move {
+            #[allow(clippy::panic)] // the whole point of this test hook
+            {
+                panic!("{message}");
+            }
+        });
+    }
     #[allow(clippy::panic)] // the whole point of this test hook
     {
         panic!("{message}");
@@ -31,14 +47,20 @@ fn _panic_for_tests(message: &str) {
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    runtime::register(module)?;
     errors::register(module)?;
-    module.add_class::<money::PyCurrency>()?;
-    module.add_class::<money::PyMoney>()?;
-    domain::register(module)?;
-    webhook::register(module)?;
+    money::register(module)?;
+    parties::register(module)?;
+    invoices::register(module)?;
+    rates::register(module)?;
+    metadata::register(module)?;
+    webhooks::register(module)?;
     stripe::register(module)?;
+    mock::register(module)?;
+    stores::register(module)?;
+    records::register(module)?;
     bridge::register(module)?;
-    report::register(module)?;
+    reports::register(module)?;
     offline::register(module)?;
     module.add_function(wrap_pyfunction!(_panic_for_tests, module)?)?;
     Ok(())

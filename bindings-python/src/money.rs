@@ -1,5 +1,5 @@
-//! `Money` and `Currency`: exact amounts in integer minor units; every rule (parsing,
-//! decimals, currency mismatch, Stripe amounts) is the core's.
+//! `Money` and `Currency`: exact amounts in integer minor units. Every rule (parsing,
+//! decimals, currencies that do not mix, Stripe amounts, overflow) is the core's.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -8,7 +8,9 @@ use billbridge::domain::money::{Currency, Money};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::{Borrowed, IntoPyObjectExt};
 
+use crate::convert::{Amount, Wrap, integer};
 use crate::errors::raise;
 
 /// A currency Stripe supports, as its lowercase ISO 4217 code.
@@ -42,6 +44,12 @@ impl PyCurrency {
         self.0.exponent()
     }
 
+    /// Stripe's minimum charge in this currency, when Stripe publishes one.
+    #[getter]
+    fn minimum_charge(&self) -> Option<PyMoney> {
+        self.0.minimum_charge().map(PyMoney)
+    }
+
     fn __str__(&self) -> &'static str {
         self.0.code()
     }
@@ -52,14 +60,18 @@ impl PyCurrency {
 }
 
 /// A currency given as a `Currency` or its code.
-pub fn currency_from_py(value: &Bound<'_, PyAny>) -> PyResult<Currency> {
-    if let Ok(currency) = value.cast::<PyCurrency>() {
-        return Ok(currency.get().0);
+impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<Currency> {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(currency) = value.cast::<PyCurrency>() {
+            return Ok(Wrap(currency.get().0));
+        }
+        let code: String = value
+            .extract()
+            .map_err(|_| PyTypeError::new_err("currency must be a str code or a Currency"))?;
+        Currency::new(&code).map(Wrap).map_err(raise)
     }
-    let code: String = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err("currency must be a str code or a Currency"))?;
-    Currency::new(&code).map_err(raise)
 }
 
 /// An exact amount: integer minor units and a currency.
@@ -67,12 +79,27 @@ pub fn currency_from_py(value: &Bound<'_, PyAny>) -> PyResult<Currency> {
 #[derive(Clone, Copy)]
 pub struct PyMoney(pub Money);
 
-impl PyMoney {
-    fn other(other: &Bound<'_, PyAny>) -> PyResult<Money> {
-        other
+/// Money given as a `Money` object.
+impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<Money> {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        value
             .cast::<PyMoney>()
-            .map(|money| money.get().0)
-            .map_err(|_| PyTypeError::new_err("expected Money"))
+            .map(|money| Wrap(money.get().0))
+            .map_err(|_| {
+                PyTypeError::new_err("expected Money (integer minor units and a currency)")
+            })
+    }
+}
+
+impl<'py> IntoPyObject<'py> for Wrap<Money> {
+    type Target = PyMoney;
+    type Output = Bound<'py, PyMoney>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
+        Bound::new(py, PyMoney(self.0))
     }
 }
 
@@ -80,28 +107,26 @@ impl PyMoney {
 impl PyMoney {
     /// `Money(1250, "gbp")`: £12.50.
     #[new]
-    fn new(amount: i64, currency: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyMoney(Money::new(amount, currency_from_py(currency)?)))
+    fn new(amount: Amount, currency: Wrap<Currency>) -> Self {
+        PyMoney(Money::new(amount.0, currency.0))
     }
 
     /// Parses decimal text, never rounding: `Money.parse("12.50", "gbp")`.
     #[staticmethod]
-    fn parse(text: &str, currency: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Money::parse(text, currency_from_py(currency)?)
-            .map(PyMoney)
-            .map_err(raise)
+    fn parse(text: &str, currency: Wrap<Currency>) -> PyResult<Self> {
+        Money::parse(text, currency.0).map(PyMoney).map_err(raise)
     }
 
     /// Zero in `currency`.
     #[staticmethod]
-    fn zero(currency: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyMoney(Money::zero(currency_from_py(currency)?)))
+    fn zero(currency: Wrap<Currency>) -> Self {
+        PyMoney(Money::zero(currency.0))
     }
 
     /// Reads an amount as Stripe sends it (÷100 for ISK and UGX).
     #[staticmethod]
-    fn from_stripe_amount(amount: i64, currency: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Money::from_stripe_amount(amount, currency_from_py(currency)?)
+    fn from_stripe_amount(amount: Amount, currency: Wrap<Currency>) -> PyResult<Self> {
+        Money::from_stripe_amount(amount.0, currency.0)
             .map(PyMoney)
             .map_err(raise)
     }
@@ -140,39 +165,34 @@ impl PyMoney {
     }
 
     /// Sum; raises `ValidationError` (`currency_mismatch`, `amount_overflow`).
-    fn add(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
-        self.0
-            .checked_add(Self::other(other)?)
-            .map(PyMoney)
-            .map_err(raise)
+    fn add(&self, other: Wrap<Money>) -> PyResult<Self> {
+        self.0.checked_add(other.0).map(PyMoney).map_err(raise)
     }
 
     /// Difference; raises like `add`.
-    fn sub(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
-        self.0
-            .checked_sub(Self::other(other)?)
-            .map(PyMoney)
-            .map_err(raise)
+    fn sub(&self, other: Wrap<Money>) -> PyResult<Self> {
+        self.0.checked_sub(other.0).map(PyMoney).map_err(raise)
     }
 
-    /// Product with an integer factor.
-    fn mul(&self, factor: i64) -> PyResult<Self> {
+    /// Product with an integer factor; raises `ValidationError` (`amount_overflow`).
+    fn mul(&self, factor: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let factor = integer(factor, "a factor of an amount")?;
         self.0.checked_mul(factor).map(PyMoney).map_err(raise)
     }
 
-    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn __add__(&self, other: Wrap<Money>) -> PyResult<Self> {
         self.add(other)
     }
 
-    fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn __sub__(&self, other: Wrap<Money>) -> PyResult<Self> {
         self.sub(other)
     }
 
-    fn __mul__(&self, factor: i64) -> PyResult<Self> {
+    fn __mul__(&self, factor: &Bound<'_, PyAny>) -> PyResult<Self> {
         self.mul(factor)
     }
 
-    fn __rmul__(&self, factor: i64) -> PyResult<Self> {
+    fn __rmul__(&self, factor: &Bound<'_, PyAny>) -> PyResult<Self> {
         self.mul(factor)
     }
 
@@ -190,21 +210,20 @@ impl PyMoney {
             return Ok(py.NotImplemented());
         };
         let other = other.get().0;
-        match op {
-            CompareOp::Eq => return Ok(bool_object(py, self.0 == other)),
-            CompareOp::Ne => return Ok(bool_object(py, self.0 != other)),
-            _ => {}
-        }
-        // Ordering amounts of different currencies is the same mistake as adding them.
-        self.0.checked_max(other).map_err(raise)?;
-        let ordering = self.0.amount().cmp(&other.amount());
         let result = match op {
-            CompareOp::Lt => ordering.is_lt(),
-            CompareOp::Le => ordering.is_le(),
-            CompareOp::Gt => ordering.is_gt(),
-            _ => ordering.is_ge(),
+            CompareOp::Eq => self.0 == other,
+            CompareOp::Ne => self.0 != other,
+            _ => {
+                let ordering = self.0.checked_cmp(other).map_err(raise)?;
+                match op {
+                    CompareOp::Lt => ordering.is_lt(),
+                    CompareOp::Le => ordering.is_le(),
+                    CompareOp::Gt => ordering.is_gt(),
+                    _ => ordering.is_ge(),
+                }
+            }
         };
-        Ok(bool_object(py, result))
+        result.into_py_any(py)
     }
 
     fn __hash__(&self) -> u64 {
@@ -226,9 +245,9 @@ impl PyMoney {
     }
 }
 
-fn bool_object(py: Python<'_>, value: bool) -> Py<PyAny> {
-    pyo3::types::PyBool::new(py, value)
-        .to_owned()
-        .into_any()
-        .unbind()
+/// Registers the money classes.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<PyCurrency>()?;
+    module.add_class::<PyMoney>()?;
+    Ok(())
 }

@@ -1,54 +1,33 @@
 //! Offline billing for a practice with no Stripe account: `OfflineBilling` (blocking,
 //! GIL released) and `AsyncOfflineBilling` (exported as `billbridge.aio.OfflineBilling`)
-//! over the core's `offline::OfflineBilling`, with its `MemoryLedgerStore` (or a
-//! `SqliteStore` as the ledger), `LedgerRecord` and service invoices. Invoices come back as the same `InvoiceRecord`
-//! the bridge returns and payments as report `Payment` rows; every rule is the core's.
+//! over the core's `SharedOfflineBilling`, with `LedgerRecord` and the invoices raised
+//! for services. Invoices come back as the same `InvoiceRecord` the bridge returns and
+//! payments as report `Payment` rows; every rule, store defaults included, is the core's.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use billbridge::Error;
-use billbridge::domain::catalogue::{self, Service};
+use billbridge::domain::catalogue::{BillingRates, Service};
+use billbridge::domain::date::Date;
+use billbridge::domain::invoice::InvoiceDraft;
 use billbridge::domain::ledger::{ManualPayment, PaymentMethod};
-use billbridge::domain::party::{OrganisationId, PatientId};
-use billbridge::offline::{OfflineBilling, ServiceInvoice, service_invoice_id};
-use billbridge::report::DateRange;
-use billbridge::store::{LedgerRecord, LedgerStore, MemoryLedgerStore, MemoryStore, SyncStore};
-use pyo3::exceptions::PyTypeError;
+use billbridge::domain::money::Money;
+use billbridge::domain::party::{OrganisationId, PatientId, PayerRef};
+use billbridge::offline::{ServiceInvoice, SharedOfflineBilling};
+use billbridge::store::{LedgerRecord, LedgerStore, MetadataMap, SyncStore};
 use pyo3::prelude::*;
 use pyo3::types::PyDate;
 
-use crate::bridge::{
-    Awaitable, Blocking, Flavour, PyInvoiceRecord, PySqliteStore, core, services_from_py,
-    store_from_py,
-};
-use crate::convert::{date_from_py, date_to_py, from_py, to_py};
-use crate::domain::{
-    PyInvoiceDraft, PyInvoiceLine, PyPayerRef, PyService, payer_from_py as payer, rates_from_py,
-};
-use crate::errors::raise;
+use crate::convert::{Wrap, date_to_py, from_py, optional_date_to_py, optional_repr, to_py};
+use crate::errors::{BindingError, raise};
+use crate::invoices::{PyInvoiceDraft, PyInvoiceLine};
 use crate::money::{PyCurrency, PyMoney};
-use crate::report::{PyPayment, PyPortal, query_from_py};
-
-/// The core's offline billing over the binding's stores.
-type CoreOffline = OfflineBilling<Arc<dyn SyncStore>, Arc<dyn LedgerStore>>;
-
-/// The in-memory ledger of offline invoices and their payments (lost when the process
-/// ends); give the same one to several `OfflineBilling` objects to share the books.
-#[pyclass(name = "MemoryLedgerStore", module = "billbridge", frozen)]
-pub struct PyMemoryLedgerStore(MemoryLedgerStore);
-
-#[pymethods]
-impl PyMemoryLedgerStore {
-    #[new]
-    fn new() -> Self {
-        PyMemoryLedgerStore(MemoryLedgerStore::new())
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "MemoryLedgerStore()"
-    }
-}
+use crate::parties::PyPayerRef;
+use crate::rates::PyService;
+use crate::records::PyInvoiceRecord;
+use crate::reports::{PyPayment, PyPortal, query, range};
+use crate::runtime::{Awaitable, Blocking, Flavour};
 
 /// One offline invoice as the ledger keeps it, with its payment history.
 #[pyclass(name = "LedgerRecord", module = "billbridge", frozen)]
@@ -141,17 +120,13 @@ impl PyLedgerRecord {
     /// The day the invoice was issued.
     #[getter]
     fn invoiced_on<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDate>>> {
-        self.0
-            .invoice
-            .invoiced_on
-            .map(|date| date_to_py(py, date))
-            .transpose()
+        optional_date_to_py(py, self.0.invoice.invoiced_on)
     }
 
     /// The day payment is due, for invoices sent for payment.
     #[getter]
     fn due_on<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDate>>> {
-        self.0.due_on.map(|date| date_to_py(py, date)).transpose()
+        optional_date_to_py(py, self.0.due_on)
     }
 
     /// The day of the last change.
@@ -168,8 +143,8 @@ impl PyLedgerRecord {
 
     /// The metadata reported with the invoice.
     #[getter]
-    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.0.metadata)
+    fn metadata(&self) -> BTreeMap<String, String> {
+        self.0.metadata.as_map().clone()
     }
 
     /// The draft the invoice was raised from.
@@ -180,14 +155,16 @@ impl PyLedgerRecord {
 
     /// Every payment recorded, oldest first, as report rows.
     #[getter]
-    fn payments(&self) -> PyResult<Vec<PyPayment>> {
-        let payments = self.0.payments().map_err(raise)?;
-        Ok(payments.into_iter().map(PyPayment).collect())
+    fn payments(&self) -> Vec<PyPayment> {
+        self.0.payments().into_iter().map(PyPayment).collect()
     }
 
     /// The report row of the invoice, as reports and CSV export see it.
     fn to_record(&self) -> PyResult<PyInvoiceRecord> {
-        self.0.to_mirror().map(PyInvoiceRecord).map_err(raise)
+        let row = self.0.to_mirror().map_err(raise)?;
+        billbridge::sync::InvoiceRecord::from_row(&row)
+            .map(PyInvoiceRecord)
+            .map_err(raise)
     }
 
     /// The record as plain Python values.
@@ -201,7 +178,7 @@ impl PyLedgerRecord {
             "LedgerRecord(host_invoice_id={:?}, number={:?}, status='{}', revision={})",
             self.0.host_invoice_id(),
             self.0.number,
-            self.0.invoice.status.as_str(),
+            self.0.invoice.status,
             self.0.revision
         )
     }
@@ -209,61 +186,42 @@ impl PyLedgerRecord {
 
 /// The invoice offline billing raised for one payer's services.
 #[pyclass(name = "OfflineServiceInvoice", module = "billbridge", frozen)]
-pub struct PyOfflineServiceInvoice {
-    invoice: ServiceInvoice,
-    services: Vec<Service>,
-}
+pub struct PyOfflineServiceInvoice(ServiceInvoice);
 
 #[pymethods]
 impl PyOfflineServiceInvoice {
     /// The invoice raised.
     #[getter]
     fn invoice(&self) -> PyInvoiceRecord {
-        PyInvoiceRecord(self.invoice.invoice.clone())
+        PyInvoiceRecord(self.0.invoice.clone())
     }
 
     /// The ids of the services it bills.
     #[getter]
     fn service_ids(&self) -> Vec<&str> {
-        self.invoice.services.iter().map(|id| id.as_str()).collect()
+        self.0
+            .services
+            .iter()
+            .map(|service| service.id.as_str())
+            .collect()
     }
 
     /// The services it bills, stamped with the invoiced date.
     #[getter]
     fn services(&self) -> Vec<PyService> {
-        self.services.iter().cloned().map(PyService).collect()
+        self.0.services.iter().cloned().map(PyService).collect()
     }
 
     fn __repr__(&self) -> String {
         format!(
             "OfflineServiceInvoice(host_invoice_id={:?}, services={})",
-            self.invoice.invoice.host_invoice_id,
-            self.invoice.services.len()
+            self.0.invoice.host_invoice_id,
+            self.0.services.len()
         )
     }
 }
 
-/// Pairs each service invoice with its services as the core stamped them.
-fn service_invoices(
-    (services, invoices): (Vec<Service>, Vec<ServiceInvoice>),
-) -> Vec<PyOfflineServiceInvoice> {
-    invoices
-        .into_iter()
-        .map(|invoice| {
-            let billed = services
-                .iter()
-                .filter(|service| invoice.services.contains(&service.id))
-                .cloned()
-                .collect();
-            PyOfflineServiceInvoice {
-                invoice,
-                services: billed,
-            }
-        })
-        .collect()
-}
-
-fn default_payers_from_py(
+fn default_payers(
     default_payers: Option<BTreeMap<String, String>>,
 ) -> PyResult<BTreeMap<PatientId, OrganisationId>> {
     let mut payers = BTreeMap::new();
@@ -276,75 +234,43 @@ fn default_payers_from_py(
     Ok(payers)
 }
 
-fn build_offline(
-    store: Option<&Bound<'_, PyAny>>,
-    ledger: Option<&Bound<'_, PyAny>>,
-    account: Option<String>,
-    number_prefix: Option<String>,
-) -> PyResult<Arc<CoreOffline>> {
-    let store = store.filter(|store| !store.is_none());
-    let ledger = match ledger.filter(|ledger| !ledger.is_none()) {
-        Some(ledger) => ledger_from_py(ledger)?,
-        // A SQLite sync store keeps the books too, so they survive restarts.
-        None => match store.and_then(|store| store.cast::<PySqliteStore>().ok()) {
-            Some(sqlite) => sqlite.get().shared() as Arc<dyn LedgerStore>,
-            None => Arc::new(MemoryLedgerStore::new()) as Arc<dyn LedgerStore>,
-        },
-    };
-    let store = match store {
-        Some(store) => store_from_py(store)?,
-        None => Arc::new(MemoryStore::new()) as Arc<dyn SyncStore>,
-    };
-    let mut billing = OfflineBilling::new(store, ledger);
-    if let Some(account) = account {
-        billing = billing.account(account);
-    }
-    if let Some(prefix) = number_prefix {
-        billing = billing.number_prefix(prefix);
-    }
-    Ok(Arc::new(billing))
+fn offline<T>(result: Result<T, impl Into<Error>>) -> Result<T, BindingError> {
+    result.map_err(|error| BindingError::Core(error.into()))
 }
 
-/// A `MemoryLedgerStore` or a `SqliteStore` as the core's ledger store.
-fn ledger_from_py(ledger: &Bound<'_, PyAny>) -> PyResult<Arc<dyn LedgerStore>> {
-    if let Ok(memory) = ledger.cast::<PyMemoryLedgerStore>() {
-        Ok(Arc::new(memory.get().0.clone()) as Arc<dyn LedgerStore>)
-    } else if let Ok(sqlite) = ledger.cast::<PySqliteStore>() {
-        Ok(sqlite.get().shared() as Arc<dyn LedgerStore>)
-    } else {
-        Err(PyTypeError::new_err(
-            "ledger must be a MemoryLedgerStore or a SqliteStore",
-        ))
-    }
-}
-
-fn offline<T>(result: Result<T, impl Into<Error>>) -> Result<T, crate::errors::BindingError> {
-    core(result.map_err(Into::into))
+fn records(records: Vec<billbridge::sync::InvoiceRecord>) -> Vec<PyInvoiceRecord> {
+    records.into_iter().map(PyInvoiceRecord).collect()
 }
 
 macro_rules! offline_methods {
     ($class:ident, $flavour:ty, $name:literal, $doc:literal) => {
         #[doc = $doc]
         #[pyclass(name = $name, module = "billbridge", frozen)]
-        pub struct $class(Arc<CoreOffline>);
+        pub struct $class(Arc<SharedOfflineBilling>);
 
         #[pymethods]
         impl $class {
             /// `OfflineBilling(store=MemoryStore(), ledger=MemoryLedgerStore(),
-            /// account=None, number_prefix="OFF")`: invoice mirrors go to `store`
-            /// (reports read them there), invoices and payments to `ledger`: a
-            /// `MemoryLedgerStore` (lost when the process ends) or a `SqliteStore`
-            /// (the books survive restarts). Without `ledger`, a `SqliteStore` given
-            /// as `store` keeps the books too; otherwise a new `MemoryLedgerStore` does.
+            /// account=None, number_prefix="OFF")`: invoice records go to `store`
+            /// (reports read them there), invoices and payments to `ledger`. Without
+            /// `ledger`, a `SqliteStore` given as `store` keeps the books too, so they
+            /// survive restarts; otherwise a new `MemoryLedgerStore` does.
             #[new]
             #[pyo3(signature = (*, store=None, ledger=None, account=None, number_prefix=None))]
             fn new(
-                store: Option<&Bound<'_, PyAny>>,
-                ledger: Option<&Bound<'_, PyAny>>,
+                store: Option<Wrap<Arc<dyn SyncStore>>>,
+                ledger: Option<Wrap<Arc<dyn LedgerStore>>>,
                 account: Option<String>,
                 number_prefix: Option<String>,
-            ) -> PyResult<Self> {
-                build_offline(store, ledger, account, number_prefix).map($class)
+            ) -> Self {
+                let mut billing = SharedOfflineBilling::over(store.map(|store| store.0), ledger.map(|ledger| ledger.0));
+                if let Some(account) = account {
+                    billing = billing.account(account);
+                }
+                if let Some(prefix) = number_prefix {
+                    billing = billing.number_prefix(prefix);
+                }
+                $class(Arc::new(billing))
             }
 
             /// The account the books are kept under, if any.
@@ -370,26 +296,18 @@ macro_rules! offline_methods {
             fn raise_invoice<'py>(
                 &self,
                 py: Python<'py>,
-                draft: &Bound<'py, PyInvoiceDraft>,
-                on: &Bound<'py, PyAny>,
+                draft: Wrap<InvoiceDraft>,
+                on: Wrap<Date>,
                 metadata: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let draft = draft.borrow().0.clone();
-                let on = date_from_py(on)?;
-                let metadata = match metadata.filter(|metadata| !metadata.is_none()) {
-                    Some(metadata) => Some(from_py(metadata, "metadata")?),
-                    None => None,
+                let metadata: MetadataMap = match metadata.filter(|metadata| !metadata.is_none()) {
+                    Some(metadata) => from_py(metadata, "metadata")?,
+                    None => MetadataMap::new(),
                 };
                 let billing = self.0.clone();
                 <$flavour>::run(
                     py,
-                    async move {
-                        let raised = match metadata {
-                            Some(metadata) => billing.raise_with_metadata(&draft, on, metadata).await,
-                            None => billing.raise(&draft, on).await,
-                        };
-                        offline(raised)
-                    },
+                    async move { offline(billing.raise_with_metadata(&draft.0, on.0, metadata).await) },
                     PyInvoiceRecord,
                 )
             }
@@ -403,12 +321,13 @@ macro_rules! offline_methods {
                 &self,
                 py: Python<'py>,
                 host_invoice_id: String,
-                amount: &Bound<'py, PyMoney>,
+                amount: Wrap<Money>,
                 method: &str,
-                on: &Bound<'py, PyAny>,
+                on: Wrap<Date>,
                 reference: Option<String>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let mut payment = ManualPayment::new(PaymentMethod::from(method), amount.get().0, date_from_py(on)?);
+                let method = method.parse::<PaymentMethod>().map_err(raise)?;
+                let mut payment = ManualPayment::new(method, amount.0, on.0);
                 if let Some(reference) = reference {
                     payment = payment.with_reference(reference);
                 }
@@ -422,18 +341,16 @@ macro_rules! offline_methods {
 
             /// Voids an open or uncollectible invoice on the day `on`.
             #[pyo3(signature = (host_invoice_id, *, on))]
-            fn void<'py>(&self, py: Python<'py>, host_invoice_id: String, on: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-                let on = date_from_py(on)?;
+            fn void<'py>(&self, py: Python<'py>, host_invoice_id: String, on: Wrap<Date>) -> PyResult<Bound<'py, PyAny>> {
                 let billing = self.0.clone();
-                <$flavour>::run(py, async move { offline(billing.void(&host_invoice_id, on).await) }, PyInvoiceRecord)
+                <$flavour>::run(py, async move { offline(billing.void(&host_invoice_id, on.0).await) }, PyInvoiceRecord)
             }
 
             /// Writes an open invoice off on the day `on`; it can still be paid or voided.
             #[pyo3(signature = (host_invoice_id, *, on))]
-            fn mark_uncollectible<'py>(&self, py: Python<'py>, host_invoice_id: String, on: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-                let on = date_from_py(on)?;
+            fn mark_uncollectible<'py>(&self, py: Python<'py>, host_invoice_id: String, on: Wrap<Date>) -> PyResult<Bound<'py, PyAny>> {
                 let billing = self.0.clone();
-                <$flavour>::run(py, async move { offline(billing.mark_uncollectible(&host_invoice_id, on).await) }, PyInvoiceRecord)
+                <$flavour>::run(py, async move { offline(billing.mark_uncollectible(&host_invoice_id, on.0).await) }, PyInvoiceRecord)
             }
 
             /// One invoice per payer for the invoiceable services (under an invoiced
@@ -446,38 +363,25 @@ macro_rules! offline_methods {
             fn raise_for_services<'py>(
                 &self,
                 py: Python<'py>,
-                services: &Bound<'py, PyAny>,
-                rates: &Bound<'py, PyAny>,
-                invoiced_on: &Bound<'py, PyAny>,
+                services: Wrap<Vec<Service>>,
+                rates: Wrap<BillingRates>,
+                invoiced_on: Wrap<Date>,
                 default_payers: Option<BTreeMap<String, String>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let mut services = services_from_py(services)?;
-                let rates = rates_from_py(rates)?;
-                let on = date_from_py(invoiced_on)?;
-                let payers = default_payers_from_py(default_payers)?;
+                let payers = self::default_payers(default_payers)?;
+                let mut services = services.0;
                 let billing = self.0.clone();
                 <$flavour>::run(
                     py,
-                    async move {
-                        let raised = billing
-                            .raise_for_services(
-                                &mut services,
-                                &rates,
-                                |service, rate| catalogue::payer_for_service(service, rate, &payers),
-                                service_invoice_id,
-                                on,
-                            )
-                            .await;
-                        offline(raised).map(|invoices| (services, invoices))
-                    },
-                    service_invoices,
+                    async move { offline(billing.raise_services(&mut services, &rates.0, &payers, invoiced_on.0).await) },
+                    |invoices| invoices.into_iter().map(PyOfflineServiceInvoice).collect::<Vec<_>>(),
                 )
             }
 
             /// Every payment received between two dates, both included, one row per
             /// payment (partial payments itemised).
-            fn payments_received<'py>(&self, py: Python<'py>, first: &Bound<'py, PyAny>, last: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-                let range = DateRange::new(date_from_py(first)?, date_from_py(last)?).map_err(raise)?;
+            fn payments_received<'py>(&self, py: Python<'py>, first: Wrap<Date>, last: Wrap<Date>) -> PyResult<Bound<'py, PyAny>> {
+                let range = range(first, last)?;
                 let billing = self.0.clone();
                 <$flavour>::run(
                     py,
@@ -486,8 +390,8 @@ macro_rules! offline_methods {
                 )
             }
 
-            /// Rewrites every invoice mirror from the ledger (after a failed mirror
-            /// write, or into a new store); returns how many were written.
+            /// Rewrites every invoice record from the ledger (after a failed write, or
+            /// into a new store); returns how many were written.
             fn rebuild_mirrors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 let billing = self.0.clone();
                 <$flavour>::run(py, async move { offline(billing.rebuild_mirrors().await) }, |written| written)
@@ -501,64 +405,33 @@ macro_rules! offline_methods {
                 &self,
                 py: Python<'py>,
                 status: Option<&str>,
-                payer: Option<&Bound<'py, PyAny>>,
+                payer: Option<Wrap<PayerRef>>,
                 patient_id: Option<String>,
                 customer_id: Option<String>,
-                created: Option<&Bound<'py, PyAny>>,
-                due: Option<&Bound<'py, PyAny>>,
+                created: Option<(Wrap<Date>, Wrap<Date>)>,
+                due: Option<(Wrap<Date>, Wrap<Date>)>,
                 metadata: Option<BTreeMap<String, String>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let payer = payer.map(self::payer).transpose()?;
-                let query = query_from_py(status, payer, patient_id, customer_id, created, due, metadata)?;
+                let query = query(status, payer, patient_id, customer_id, created, due, metadata)?;
                 let billing = self.0.clone();
-                <$flavour>::run(
-                    py,
-                    async move {
-                        let found = billbridge::report::invoices(billing.store().as_ref(), billing.account_id(), &query)
-                            .collect_all()
-                            .await;
-                        offline(found)
-                    },
-                    |records| records.into_iter().map(PyInvoiceRecord).collect::<Vec<_>>(),
-                )
+                <$flavour>::run(py, async move { offline(billing.invoices(&query).collect_all().await) }, records)
             }
 
             /// The open invoices, oldest first.
             fn outstanding<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 let billing = self.0.clone();
-                <$flavour>::run(
-                    py,
-                    async move {
-                        let found = billbridge::report::outstanding(billing.store().as_ref(), billing.account_id())
-                            .collect_all()
-                            .await;
-                        offline(found)
-                    },
-                    |records| records.into_iter().map(PyInvoiceRecord).collect::<Vec<_>>(),
-                )
+                <$flavour>::run(py, async move { offline(billing.outstanding().collect_all().await) }, records)
             }
 
             /// The portal view of `payer`: their invoices, paid and unpaid, and what
             /// remains to pay per currency.
-            fn portal<'py>(&self, py: Python<'py>, payer: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-                let payer = self::payer(payer)?;
+            fn portal<'py>(&self, py: Python<'py>, payer: Wrap<PayerRef>) -> PyResult<Bound<'py, PyAny>> {
                 let billing = self.0.clone();
-                <$flavour>::run(
-                    py,
-                    async move {
-                        let portal = billbridge::report::portal(billing.store().as_ref(), billing.account_id(), &payer).await;
-                        offline(portal)
-                    },
-                    PyPortal,
-                )
+                <$flavour>::run(py, async move { offline(billing.portal(&payer.0).await) }, PyPortal)
             }
 
             fn __repr__(&self) -> String {
-                format!(
-                    "{}(account={})",
-                    $name,
-                    crate::convert::optional_repr(self.0.account_id())
-                )
+                format!("{}(account={})", $name, optional_repr(self.0.account_id()))
             }
         }
     };
@@ -577,9 +450,8 @@ offline_methods!(
     "Offline billing with every method returning an awaitable (exported as `billbridge.aio.OfflineBilling`)."
 );
 
-/// Registers the offline billing classes on the module.
+/// Registers the offline billing classes.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_class::<PyMemoryLedgerStore>()?;
     module.add_class::<PyLedgerRecord>()?;
     module.add_class::<PyOfflineServiceInvoice>()?;
     module.add_class::<PyOfflineBilling>()?;

@@ -1,14 +1,14 @@
 //! The Stripe edge: API keys and the HTTP transport a bridge sends requests through.
 //! Secrets never appear in a `repr` or an error message.
 
-use std::time::Duration;
-
 use billbridge::stripe::http::HttpTransport;
-use billbridge::stripe::key::{ApiKey, KeyKind, KeyMode};
+use billbridge::stripe::key::ApiKey;
+use pyo3::Borrowed;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use crate::errors::BindingError;
+use crate::convert::{Wrap, seconds};
+use crate::errors::raise;
 
 /// A Stripe secret (`sk_…`) or restricted (`rk_…`) API key.
 #[pyclass(name = "ApiKey", module = "billbridge", frozen)]
@@ -18,27 +18,19 @@ pub struct PyApiKey(pub ApiKey);
 impl PyApiKey {
     #[new]
     fn new(key: String) -> PyResult<Self> {
-        ApiKey::parse(key)
-            .map(PyApiKey)
-            .map_err(|error| BindingError::from(error).into())
+        ApiKey::parse(key).map(PyApiKey).map_err(raise)
     }
 
     /// `"secret"` or `"restricted"`.
     #[getter]
     fn kind(&self) -> &'static str {
-        match self.0.kind() {
-            KeyKind::Secret => "secret",
-            KeyKind::Restricted => "restricted",
-        }
+        self.0.kind().as_str()
     }
 
     /// `"test"` or `"live"`.
     #[getter]
     fn mode(&self) -> &'static str {
-        match self.0.mode() {
-            KeyMode::Test => "test",
-            KeyMode::Live => "live",
-        }
+        self.0.mode().as_str()
     }
 
     /// True for a test-mode key.
@@ -57,14 +49,18 @@ impl PyApiKey {
 }
 
 /// A key given as an `ApiKey` or as its text.
-pub fn key_from_py(value: &Bound<'_, PyAny>) -> PyResult<ApiKey> {
-    if let Ok(key) = value.cast::<PyApiKey>() {
-        return Ok(key.get().0.clone());
+impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<ApiKey> {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(key) = value.cast::<PyApiKey>() {
+            return Ok(Wrap(key.get().0.clone()));
+        }
+        let text: String = value
+            .extract()
+            .map_err(|_| PyTypeError::new_err("api_key must be a str or an ApiKey"))?;
+        ApiKey::parse(text).map(Wrap).map_err(raise)
     }
-    let text: String = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err("api_key must be a str or an ApiKey"))?;
-    ApiKey::parse(text).map_err(|error| BindingError::from(error).into())
 }
 
 /// Carries requests to Stripe over HTTPS.
@@ -74,29 +70,26 @@ pub struct PyHttpTransport(pub HttpTransport);
 #[pymethods]
 impl PyHttpTransport {
     /// `HttpTransport("sk_test_…", timeout=30.0)`; `base_url` for a Stripe-compatible
-    /// server such as stripe-mock.
+    /// server such as billbridge's own mock server or stripe-mock.
     #[new]
     #[pyo3(signature = (api_key, *, base_url=None, timeout=None, connect_timeout=None))]
     fn new(
-        api_key: &Bound<'_, PyAny>,
+        api_key: Wrap<ApiKey>,
         base_url: Option<String>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
     ) -> PyResult<Self> {
-        let mut builder = HttpTransport::builder(key_from_py(api_key)?);
+        let mut builder = HttpTransport::builder(api_key.0);
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }
-        if let Some(seconds) = timeout {
-            builder = builder.timeout(seconds_to_duration(seconds)?);
+        if let Some(value) = timeout {
+            builder = builder.timeout(seconds("timeout", value)?);
         }
-        if let Some(seconds) = connect_timeout {
-            builder = builder.connect_timeout(seconds_to_duration(seconds)?);
+        if let Some(value) = connect_timeout {
+            builder = builder.connect_timeout(seconds("connect_timeout", value)?);
         }
-        builder
-            .build()
-            .map(PyHttpTransport)
-            .map_err(|error| BindingError::from(error).into())
+        builder.build().map(PyHttpTransport).map_err(raise)
     }
 
     /// Where requests go.
@@ -110,13 +103,7 @@ impl PyHttpTransport {
     }
 }
 
-fn seconds_to_duration(seconds: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(seconds).map_err(|_| {
-        pyo3::exceptions::PyValueError::new_err("a timeout must be a positive number of seconds")
-    })
-}
-
-/// Registers the Stripe-edge classes on the module.
+/// Registers the Stripe-edge classes.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyApiKey>()?;
     module.add_class::<PyHttpTransport>()?;

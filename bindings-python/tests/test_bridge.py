@@ -244,8 +244,9 @@ def test_the_webhook_of_a_hosted_payment_marks_the_invoice_paid(mock: billbridge
     mock.pay_invoice(record.stripe_invoice_id)
     deliveries = mock.take_webhooks()
     outcomes = [bridge.handle_webhook(delivery.body, delivery.signature_header) for delivery in deliveries]
-    paid = [change for outcome in outcomes for change in outcome.changes if change["change"] == "invoice_paid"]
-    assert paid and paid[0]["host_invoice_id"] == "INV-1"
+    paid = [change for outcome in outcomes for change in outcome.changes if change.kind == "invoice_paid"]
+    assert paid and paid[0].host_invoice_id == "INV-1"
+    assert paid[0].amount_paid == billbridge.Money(5000, "gbp")
     after = bridge.invoice("INV-1")
     assert after is not None and after.status == "paid"
     duplicate = bridge.handle_webhook(deliveries[0].body, deliveries[0].signature_header)
@@ -263,8 +264,14 @@ def test_a_card_decline_is_a_stripe_api_error_with_a_decline_code(
     with pytest.raises(billbridge.StripeApiError) as raised:
         mock.pay_invoice(record.stripe_invoice_id, payment_method="pm_card_chargeDeclinedInsufficientFunds")
     assert raised.value.status == 402
+    assert raised.value.stripe_type == "card_error"
     assert raised.value.stripe_code == "card_declined"
     assert raised.value.decline_code == "insufficient_funds"
+    # Stripe's text is there for the front desk, but never in str() or repr(): Stripe
+    # can echo what was submitted in it.
+    assert raised.value.message == "Your card was declined."
+    assert "declined." not in str(raised.value) and "declined." not in repr(raised.value)
+    assert raised.value.request_id is not None and raised.value.request_id.startswith("req_")
 
 
 def test_async_raise_and_resync(mock: billbridge.MockStripe, john: billbridge.Patient) -> None:

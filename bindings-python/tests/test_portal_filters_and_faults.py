@@ -48,7 +48,7 @@ def test_the_portal_shows_paid_and_unpaid_invoices_with_pay_links(
     assert portal.remaining == {"gbp": gbp(5000)}
     assert portal.remaining_in("GBP") == gbp(5000)
     assert portal.remaining_in("usd") == billbridge.Money.zero("usd")
-    assert portal.to_dict()["payer_host_id"] == "P-1001"
+    assert portal.to_dict()["payer"] == {"kind": "patient", "id": "P-1001"}
     assert "John" not in repr(portal)
 
     stranger = bridge.portal(billbridge.PayerRef.patient("P-404"))
@@ -186,7 +186,12 @@ def test_latency_delays_requests_and_bad_settings_are_refused(
     bridge.upsert_customer(john)
     assert time.monotonic() - started >= 0.05
     mock.set_latency(None)
-    with pytest.raises(ValueError):
+    with pytest.raises(billbridge.ValidationError) as negative:
         mock.set_latency(-1.0)
-    with pytest.raises(ValueError):
+    assert negative.value.code == "argument_out_of_range"
+    with pytest.raises(billbridge.ValidationError) as unknown:
         mock.fail_randomly("/", "gremlins", rate=0.5)
+    assert unknown.value.code == "unknown_fault_kind"
+    with pytest.raises(billbridge.ValidationError) as rate:
+        mock.fail_randomly("/", "timeout", rate=1.5)
+    assert rate.value.code == "argument_out_of_range"

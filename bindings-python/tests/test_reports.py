@@ -65,5 +65,9 @@ def test_csv_goes_to_a_path_a_text_file_and_a_binary_file(day: billbridge.Billbr
 
 
 def test_an_unknown_column_is_refused(day: billbridge.Billbridge) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(billbridge.ValidationError) as refused:
         billbridge.write_csv(day.invoices(), ["number", "shoe_size"], io.StringIO())
+    assert refused.value.code == "unknown_report_column"
+    with pytest.raises(billbridge.ValidationError) as keyless:
+        billbridge.write_csv(day.invoices(), ["meta:"], io.StringIO())
+    assert keyless.value.code == "argument_out_of_range"

@@ -78,9 +78,15 @@ def test_construct_event_gives_typed_fields_of_a_signed_invoice_event() -> None:
     event = billbridge.construct_event(INVOICE_PAID, header, SECRET, now=NOW + 10)
     assert (event.id, event.type, event.created) == ("evt_1", "invoice.paid", NOW)
     assert (event.object_type, event.object_id, event.status) == ("invoice", "in_1", "paid")
-    assert (event.total, event.amount_due, event.amount_paid, event.amount_remaining) == (8500, 3500, 3500, 0)
+    gbp = billbridge.Money
+    assert (event.total, event.amount_due, event.amount_paid, event.amount_remaining) == (
+        gbp(8500, "gbp"),
+        gbp(3500, "gbp"),
+        gbp(3500, "gbp"),
+        gbp(0, "gbp"),
+    )
+    assert event.currency == billbridge.Currency("gbp")
     assert event.customer_id == "cus_1"
-    assert event.currency == "gbp"
     assert event.object["metadata"] == {"host_invoice_id": "INV-1"}
     assert event.to_dict()["data"]["object"]["id"] == "in_1"
 

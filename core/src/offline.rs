@@ -24,26 +24,30 @@
 //! duplicate. `created` is the invoiced day and `stripe_updated_at` the day of the last
 //! change (midnight UTC).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{Classify, ErrorCategory};
 use crate::domain::catalogue::{
-    BillingRate, BillingRates, CatalogueError, InvoiceGroup, Service, ServiceId,
+    BillingRate, BillingRates, CatalogueError, InvoiceGroup, Service, payer_for_service,
     select_invoiceable, stamp_invoiced,
 };
 use crate::domain::date::{Date, DateError};
 use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceId};
 use crate::domain::ledger::{LedgerError, LedgerInvoice, ManualPayment};
 use crate::domain::money::MoneyError;
-use crate::domain::party::{PartyError, PayerRef};
+use crate::domain::party::{OrganisationId, PartyError, PatientId, PayerRef};
 use crate::domain::status::InvoiceStatus;
 use crate::mirror::InvoiceRecord;
-use crate::report::{DateRange, Payment, PaymentChannel, ReportError};
+use crate::report::{
+    self, DateRange, InvoicePager, InvoiceQuery, Payment, PaymentChannel, Portal, ReportError,
+};
 use crate::store::{
-    InvoiceMirror, LedgerRecord, LedgerStore, MemoryLedgerStore, MetadataMap, OutsidePayment,
-    PartyKind, StoreError, SyncStore,
+    InvoiceMirror, LedgerRecord, LedgerStore, MemoryLedgerStore, MemoryStore, MetadataMap,
+    OutsidePayment, PartyKind, StoreError, SyncStore,
 };
 
 /// Prefix of the synthetic Stripe ids of offline mirrors.
@@ -223,8 +227,8 @@ impl LedgerRecord {
 pub struct ServiceInvoice {
     /// The invoice, as reports show it.
     pub invoice: InvoiceRecord,
-    /// The services it bills, now stamped with the invoiced date.
-    pub services: Vec<ServiceId>,
+    /// The services it bills, as stamped with the invoiced date.
+    pub services: Vec<Service>,
 }
 
 /// The host invoice id [`OfflineBilling::raise_for_services`] gives a payer's group
@@ -235,6 +239,27 @@ pub fn service_invoice_id(group: &InvoiceGroup) -> String {
     match group.services.first() {
         Some(first) => format!("svc-{first}"),
         None => format!("svc-{}", group.payer.host_id()),
+    }
+}
+
+/// Offline billing over shared stores, as language bindings and hosts that pick their
+/// stores at run time hold it.
+pub type SharedOfflineBilling = OfflineBilling<Arc<dyn SyncStore>, Arc<dyn LedgerStore>>;
+
+impl SharedOfflineBilling {
+    /// Offline billing whose mirrors go to `store` (default: a new [`MemoryStore`]) and
+    /// whose books go to `ledger`; without one, to `store` itself when it can keep them
+    /// ([`SyncStore::as_ledger`]: the SQLite store keeps both in one file, so the books
+    /// survive restarts), else to a new [`MemoryLedgerStore`].
+    pub fn over(
+        store: Option<Arc<dyn SyncStore>>,
+        ledger: Option<Arc<dyn LedgerStore>>,
+    ) -> SharedOfflineBilling {
+        let store = store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let ledger = ledger
+            .or_else(|| Arc::clone(&store).as_ledger())
+            .unwrap_or_else(|| Arc::new(MemoryLedgerStore::new()));
+        OfflineBilling::new(store, ledger)
     }
 }
 
@@ -535,12 +560,60 @@ impl<S: SyncStore, L: LedgerStore> OfflineBilling<S, L> {
             let draft = group.to_draft().host_id(id);
             let invoice = self.raise(&draft, on).await?;
             stamp_invoiced(services, &group.services, on)?;
+            let billed = services
+                .iter()
+                .filter(|service| group.services.contains(&service.id))
+                .cloned()
+                .collect();
             raised.push(ServiceInvoice {
                 invoice,
-                services: group.services,
+                services: billed,
             });
         }
         Ok(raised)
+    }
+
+    /// [`OfflineBilling::raise_for_services`] with billbridge's payer rule
+    /// ([`crate::domain::catalogue::payer_for_service`]: an insurance rate bills the
+    /// patient's organisation from `default_payers`, else the patient) and the
+    /// deterministic invoice ids of [`service_invoice_id`]; `services` come back
+    /// stamped in place.
+    ///
+    /// # Errors
+    /// As [`OfflineBilling::raise_for_services`].
+    pub async fn raise_services(
+        &self,
+        services: &mut [Service],
+        rates: &BillingRates,
+        default_payers: &BTreeMap<PatientId, OrganisationId>,
+        on: Date,
+    ) -> Result<Vec<ServiceInvoice>, OfflineError> {
+        self.raise_for_services(
+            services,
+            rates,
+            |service, rate| payer_for_service(service, rate, default_payers),
+            service_invoice_id,
+            on,
+        )
+        .await
+    }
+
+    /// The offline invoices matching `query`, oldest first, as the reports list them.
+    pub fn invoices(&self, query: &InvoiceQuery) -> InvoicePager<'_, S> {
+        report::invoices(&self.store, self.account.as_deref(), query)
+    }
+
+    /// The open offline invoices, oldest first.
+    pub fn outstanding(&self) -> InvoicePager<'_, S> {
+        report::outstanding(&self.store, self.account.as_deref())
+    }
+
+    /// The portal view of `payer`'s offline invoices.
+    ///
+    /// # Errors
+    /// As [`report::portal`].
+    pub async fn portal(&self, payer: &PayerRef) -> Result<Portal, ReportError> {
+        report::portal(&self.store, self.account.as_deref(), payer).await
     }
 
     /// Every manual payment received on the days of `range`, one row per payment

@@ -137,7 +137,7 @@ pub trait Vocabulary: Sized + 'static {
     fn from_word(word: &str) -> Result<Self, ArgumentError>;
 }
 
-/// Implements [`Vocabulary`], `as_str`, [`std::str::FromStr`] and [`fmt::Display`] for
+/// Implements [`Vocabulary`], `as_str`, [`std::str::FromStr`] and [`std::fmt::Display`] for
 /// an enum of unit variants, one word each.
 #[macro_export]
 macro_rules! vocabulary {

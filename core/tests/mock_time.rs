@@ -5,13 +5,13 @@
 // Helpers outside #[test] functions unwrap too; a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+use billbridge::Error;
 use billbridge::clock::{Clock, SystemClock};
 use billbridge::domain::date::Date;
 use billbridge::domain::party::{Party, Patient, PatientId};
 use billbridge::stripe::client::StripeClient;
 use billbridge::stripe::webhook::{DEFAULT_TOLERANCE, WebhookSecret, construct_event};
 use billbridge::sync::{Billbridge, IdempotencySecret};
-use billbridge::Error;
 use billbridge_mock::{MockStripe, SignatureTime, WebhookOptions};
 
 fn bridge(mock: &MockStripe) -> Billbridge {

@@ -281,10 +281,13 @@ async fn billing_rates_invoice_the_clients_part_after_the_insurer_paid<L: Ledger
         Some("P-1007")
     );
     assert_eq!(invoice.host_invoice_id, "svc-SVC-9-self-pay");
-    assert_eq!(
-        raised[0].services,
-        [ServiceId::new("SVC-9-self-pay").unwrap()]
-    );
+    let billed: Vec<&ServiceId> = raised[0]
+        .services
+        .iter()
+        .map(|service| &service.id)
+        .collect();
+    assert_eq!(billed, [&ServiceId::new("SVC-9-self-pay").unwrap()]);
+    assert_eq!(raised[0].services[0].invoiced_on, Some(day()));
 
     assert_eq!(
         services[0].invoiced_on, None,

@@ -119,8 +119,8 @@ def main(reports: Optional[pathlib.Path] = None) -> dict[str, billbridge.Invoice
     for delivery in stripe.take_webhooks():
         outcome = bridge.handle_webhook(delivery.body, delivery.signature_header)
         for change in outcome.changes:
-            if change["change"] == "invoice_paid":
-                print(f"webhook: {change['host_invoice_id']} paid")
+            if change.kind == "invoice_paid":
+                print(f"webhook: {change.host_invoice_id} paid {change.amount_paid}")
     invoices["APT-6"] = bridge.invoice("INV-APT-6") or chloe
 
     # 8. Dev's appointment was cancelled after invoicing: void the invoice.

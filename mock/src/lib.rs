@@ -6,6 +6,25 @@
 //! deliveries, idempotency, connected accounts, and faults on demand. It can also be
 //! served over loopback HTTP ([`MockStripe::serve`]) so any Stripe SDK can use it.
 //!
+//! # Which rules the mock shares with billbridge, and which it checks independently
+//!
+//! The mock is billbridge's own crate, so it could call every domain rule; it calls
+//! only those where a second implementation could only drift: the money arithmetic of
+//! finalization ([`billbridge::domain::balance::apply_balance`] with each currency's
+//! minimum charge), and Stripe's currency table and amount limit from
+//! [`billbridge::domain::money`]. Those are published Stripe rules with one right
+//! answer; the mock's own tests pin them to Stripe's documented examples.
+//!
+//! Everything else it implements as Stripe does, independently of the domain, so that
+//! it is an oracle for billbridge rather than an echo of it: which action each invoice
+//! status allows (its own table per route), which fields stay editable after
+//! finalization, events and their `previous_attributes`, idempotency, metadata merging,
+//! pagination and search. Where the two legitimately differ, the mock follows Stripe and
+//! the domain states the host's policy: Stripe sends (`/send`) a paid invoice again as a
+//! receipt, so the mock allows it, while the domain's state machine
+//! ([`billbridge::domain::status::InvoiceStatus::apply`]) refuses `send` for anything but
+//! an open invoice, because a practice does not re-send a settled bill by mistake.
+//!
 //! Every request passes the same layers as at Stripe, in this order:
 //! latency → API key (401) → `Stripe-Account` → rate limit (429) → scripted or random
 //! faults → idempotency (replay / 400 mismatch / 409 in flight) → pause → the handler →

@@ -466,6 +466,12 @@ impl Classify for StoreError {
 /// ([`StoreError::Backend`]) or holds a record it cannot read ([`StoreError::Corrupt`]).
 #[async_trait]
 pub trait SyncStore: Send + Sync {
+    /// The same store as a [`LedgerStore`], when it can also keep the offline books (the
+    /// SQLite store keeps both in one database file); `None` by default.
+    fn as_ledger(self: Arc<Self>) -> Option<Arc<dyn LedgerStore>> {
+        None
+    }
+
     /// The customer linked to a host party, if any.
     ///
     /// # Errors
@@ -683,6 +689,10 @@ pub trait SyncStore: Send + Sync {
 
 #[async_trait]
 impl<T: SyncStore + ?Sized> SyncStore for Arc<T> {
+    fn as_ledger(self: Arc<Self>) -> Option<Arc<dyn LedgerStore>> {
+        T::as_ledger(Arc::clone(&*self))
+    }
+
     async fn customer_link(
         &self,
         account: Option<&str>,

@@ -1025,6 +1025,10 @@ impl LedgerStore for SqliteStore {
 
 #[async_trait]
 impl SyncStore for SqliteStore {
+    fn as_ledger(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn LedgerStore>> {
+        Some(self)
+    }
+
     async fn customer_link(
         &self,
         account: Option<&str>,
