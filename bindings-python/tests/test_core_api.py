@@ -136,3 +136,31 @@ def test_asyncio_programs_exit_cleanly_every_time() -> None:
         if done.returncode != 0 or done.stdout.strip() != "open 50.00 gbp":
             failures.append((run, done.returncode, done.stdout, done.stderr[-500:]))
     assert not failures, failures[:3]
+
+
+def test_a_bridge_over_the_mock_accepts_its_deliveries_with_no_wiring() -> None:
+    mock = billbridge.MockStripe()
+    mock.advance(60 * 86_400)  # far from the system's time: nothing depends on the two
+    bridge = billbridge.Billbridge(
+        stripe=mock, idempotency_secret="a secret kept by the host", webhook_secret=mock.webhook_secret
+    )
+    bridge.upsert_customer(billbridge.Patient("P-1", "Ada", "Lovelace"))
+    deliveries = mock.take_webhooks()
+    assert deliveries
+    for delivery in deliveries:
+        assert bridge.handle_webhook(delivery.body, delivery.signature_header).disposition == "ignored"
+        # Signed at the system's time by default: construct_event's defaults accept it.
+        event = billbridge.construct_event(delivery.body, delivery.signature_header, mock.webhook_secret)
+        assert event.id == delivery.event_id
+
+    mock.set_webhook_options(signature_time="mock_clock")
+    bridge.upsert_customer(billbridge.Patient("P-2", "Bob", "Byte"))
+    for delivery in mock.take_webhooks():
+        assert delivery.signed_at == mock.now
+        bridge.handle_webhook(delivery.body, delivery.signature_header)
+        with pytest.raises(billbridge.SignatureError) as stale:
+            billbridge.construct_event(delivery.body, delivery.signature_header, mock.webhook_secret)
+        assert stale.value.code == "timestamp_out_of_tolerance"
+        billbridge.construct_event(
+            delivery.body, delivery.signature_header, mock.webhook_secret, now=delivery.signed_at
+        )
