@@ -6,7 +6,8 @@ use std::sync::Mutex;
 
 use billbridge::vocabulary::probability;
 use billbridge_mock::{
-    FaultKind, MockServer, MockStripe, RateLimit, RequestOutcome, SignatureTime, WebhookOptions,
+    FaultKind, KeyPolicy, MockServer, MockStripe, RateLimit, RequestOutcome, SignatureTime,
+    WebhookOptions,
 };
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -22,18 +23,36 @@ pub struct PyMockStripe(pub MockStripe);
 
 #[pymethods]
 impl PyMockStripe {
-    /// `MockStripe(seed=0, start_time=None)`.
+    /// `MockStripe(seed=0, start_time=None, api_key=None, key_policy="any_test_key",
+    /// search_lag=0)`.
     #[new]
-    #[pyo3(signature = (*, seed=None, start_time=None))]
-    fn new(seed: Option<u64>, start_time: Option<i64>) -> Self {
-        let mut builder = MockStripe::builder();
+    #[pyo3(signature = (*, seed=None, start_time=None, api_key=None, key_policy=None, search_lag=0))]
+    fn new(
+        seed: Option<u64>,
+        start_time: Option<i64>,
+        api_key: Option<String>,
+        key_policy: Option<Word<KeyPolicy>>,
+        search_lag: i64,
+    ) -> Self {
+        let mut builder = MockStripe::builder().search_lag(search_lag);
         if let Some(seed) = seed {
             builder = builder.seed(seed);
         }
         if let Some(start) = start_time {
             builder = builder.start_time(start);
         }
+        if let Some(key) = api_key {
+            builder = builder.api_key(key);
+        }
+        if let Some(Word(policy)) = key_policy {
+            builder = builder.key_policy(policy);
+        }
         PyMockStripe(builder.build())
+    }
+
+    /// Seconds after a write before search finds it (0: at once).
+    fn set_search_lag(&self, seconds: i64) {
+        self.0.set_search_lag(seconds);
     }
 
     /// The mock clock, unix seconds.

@@ -161,6 +161,13 @@ impl Error {
         self.stripe_error().and_then(StripeError::api_error)
     }
 
+    /// Whether Stripe keeps answering this request's idempotency key with a saved
+    /// server error (see [`ApiError::is_saved_server_error`]).
+    pub fn is_saved_server_error(&self) -> bool {
+        self.api_error()
+            .is_some_and(ApiError::is_saved_server_error)
+    }
+
     /// Stripe's status, type, code, decline code, parameter, request id and doc link,
     /// where the error came from Stripe's answer (all `None` otherwise).
     pub fn details(&self) -> ErrorDetails {
@@ -254,6 +261,7 @@ mod tests {
             decline_code: Some("insufficient_funds".to_owned()),
             doc_url: Some("https://stripe.com/docs/error-codes/card-declined".to_owned()),
             request_id: Some("req_123".to_owned()),
+            idempotent_replayed: false,
         };
         let error = Error::from(StripeError::from(api));
         let details = error.details();

@@ -358,7 +358,7 @@ async fn customer_update_sends_metadata_diff_with_empty_values_unsetting() {
             ("postcode".into(), "AB1 2CD".into()),
             ("gender".into(), String::new()),
         ],
-        preferred_locales: Some(Vec::new()),
+        preferred_locales: Some(vec!["fr".into()]),
         ..UpdateCustomer::default()
     };
     harness
@@ -375,7 +375,7 @@ async fn customer_update_sends_metadata_diff_with_empty_values_unsetting() {
             ("email", ""),
             ("metadata[postcode]", "AB1 2CD"),
             ("metadata[gender]", ""),
-            ("preferred_locales", ""),
+            ("preferred_locales[0]", "fr"),
         ])
     );
 }

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 pub(crate) struct ApiError {
     /// HTTP status.
     pub status: u16,
-    /// `invalid_request_error`, `card_error`, `idempotency_error`, `api_error`,
-    /// `authentication_error`, `rate_limit_error`.
+    /// `invalid_request_error`, `card_error`, `idempotency_error` or `api_error`: the
+    /// types of Stripe's published error schema.
     pub kind: &'static str,
     /// Stripe's machine code, when it gives one.
     pub code: Option<&'static str>,
@@ -47,6 +47,17 @@ impl ApiError {
         Self::invalid(
             Some("parameter_missing"),
             format!("Missing required param: {param}."),
+            Some(param.to_owned()),
+        )
+    }
+
+    /// A 400 `parameter_invalid_empty`: `""` sent for a parameter that cannot be unset.
+    pub(crate) fn invalid_empty(param: &str) -> Self {
+        Self::invalid(
+            Some("parameter_invalid_empty"),
+            format!(
+                "You passed an empty string for '{param}'. We assume empty values are an attempt to unset a parameter; however '{param}' cannot be unset. You should remove '{param}' from your request or supply a non-empty value."
+            ),
             Some(param.to_owned()),
         )
     }
@@ -91,11 +102,19 @@ impl ApiError {
         )
     }
 
-    /// A 401 `authentication_error`.
+    /// A 401. Stripe types authentication failures `invalid_request_error` (its
+    /// published error schema has no other type for them); the SDKs map the status.
     pub(crate) fn authentication(message: impl Into<String>) -> Self {
         Self {
             status: 401,
-            kind: "authentication_error",
+            ..Self::invalid(None, message, None)
+        }
+    }
+
+    /// A 400 `idempotency_error`: a key reused for another request.
+    pub(crate) fn idempotency(message: impl Into<String>) -> Self {
+        Self {
+            kind: "idempotency_error",
             ..Self::invalid(None, message, None)
         }
     }

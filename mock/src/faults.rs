@@ -21,13 +21,24 @@ pub enum Fault {
     /// 429 with `code: lock_timeout` (the object was locked by another request);
     /// nothing applied.
     LockTimeout,
-    /// A 5xx `api_error` with `Stripe-Should-Retry` when `should_retry` is given;
-    /// nothing applied and nothing stored under the idempotency key, so a retry runs.
+    /// A 5xx `api_error` before the endpoint began executing, with
+    /// `Stripe-Should-Retry` when `should_retry` is given: nothing applied and nothing
+    /// stored under the idempotency key, so a retry runs.
     ServerError {
         /// 500, 502, 503...
         status: u16,
         /// The `Stripe-Should-Retry` header, if any.
         should_retry: Option<bool>,
+    },
+    /// A 5xx `api_error` after the endpoint began executing: the error is saved under
+    /// the request's idempotency key and replayed to every retry with that key for 24
+    /// hours, as Stripe's idempotency layer does, so only a new key (after finding out
+    /// what happened) gets past it. Whether the request took effect is `applied`.
+    ServerErrorAfterExecution {
+        /// 500, 502, 503...
+        status: u16,
+        /// Whether the request's changes were made (and kept) before it failed.
+        applied: bool,
     },
     /// No response ([`TransportErrorKind::Timeout`]); nothing applied.
     Timeout,
@@ -63,6 +74,9 @@ pub enum FaultKind {
     LockTimeout,
     /// [`Fault::ServerError`], 500 unless a status is given.
     ServerError,
+    /// [`Fault::ServerErrorAfterExecution`] with its changes made, 500 unless a status
+    /// is given.
+    ServerErrorAfterExecution,
     /// [`Fault::UNAVAILABLE_RETRY`].
     UnavailableRetry,
     /// [`Fault::Timeout`].
@@ -77,6 +91,7 @@ billbridge::vocabulary!(FaultKind, "fault kind", "unknown_fault_kind", {
     FaultKind::RateLimited => "rate_limited",
     FaultKind::LockTimeout => "lock_timeout",
     FaultKind::ServerError => "server_error",
+    FaultKind::ServerErrorAfterExecution => "server_error_after_execution",
     FaultKind::UnavailableRetry => "unavailable_retry",
     FaultKind::Timeout => "timeout",
     FaultKind::ConnectionReset => "connection_reset",
@@ -91,11 +106,14 @@ impl FaultKind {
     /// for a kind that has none.
     pub fn fault(self, status: Option<u16>) -> Result<Fault, ArgumentError> {
         if let Some(status) = status
-            && (self != FaultKind::ServerError || !(500..=599).contains(&status))
+            && (!matches!(
+                self,
+                FaultKind::ServerError | FaultKind::ServerErrorAfterExecution
+            ) || !(500..=599).contains(&status))
         {
             return Err(ArgumentError::OutOfRange {
                 argument: "status",
-                reason: "a 5xx status, for server_error faults only",
+                reason: "a 5xx status, for server error faults only",
             });
         }
         Ok(match self {
@@ -104,6 +122,10 @@ impl FaultKind {
             FaultKind::ServerError => Fault::ServerError {
                 status: status.unwrap_or(500),
                 should_retry: None,
+            },
+            FaultKind::ServerErrorAfterExecution => Fault::ServerErrorAfterExecution {
+                status: status.unwrap_or(500),
+                applied: true,
             },
             FaultKind::UnavailableRetry => Fault::UNAVAILABLE_RETRY,
             FaultKind::Timeout => Fault::Timeout,

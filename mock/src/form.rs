@@ -37,6 +37,11 @@ impl Form {
         Ok(Self { root })
     }
 
+    /// The top level as decoded.
+    pub(crate) fn root(&self) -> &BTreeMap<String, Param> {
+        &self.root
+    }
+
     /// A view of the top level.
     pub(crate) fn obj(&self) -> Obj<'_> {
         Obj {
@@ -171,24 +176,6 @@ impl<'a> Obj<'a> {
     /// The keys sent at this level.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &'a String> {
         self.map.keys()
-    }
-
-    /// Refuse any key not in `allowed` (`expand` is always allowed), as Stripe does.
-    ///
-    /// # Errors
-    /// 400 `parameter_unknown` naming the first unknown key.
-    pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        for key in self.map.keys() {
-            if key != "expand" && !allowed.contains(&key.as_str()) {
-                let path = self.path_of(key);
-                return Err(ApiError::invalid(
-                    Some("parameter_unknown"),
-                    format!("Received unknown parameter: {path}"),
-                    Some(path),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// A string parameter, if sent.

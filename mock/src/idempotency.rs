@@ -1,6 +1,6 @@
 //! Stripe's idempotency layer: the first response to a key (per account) is stored for
-//! 24 hours of mock time and replayed, errors included; the same key with other
-//! parameters is an `idempotency_error`; a key whose first request is still running
+//! 24 hours of mock time and replayed, errors included; the same key on another
+//! endpoint or with other parameters is an `idempotency_error` saying which; a key whose first request is still running
 //! answers 409 `idempotency_key_in_use`.
 
 use std::collections::HashMap;
@@ -57,8 +57,10 @@ pub(crate) enum Check {
     Proceed,
     /// Seen before with the same parameters: answer this again.
     Replay(StoredResponse),
-    /// Seen before with other parameters.
-    Mismatch,
+    /// Seen before on the same endpoint with other parameters.
+    OtherParameters,
+    /// Seen before on another endpoint (method and path), named here.
+    OtherEndpoint(String),
     /// The first request with this key has not finished.
     InFlight,
 }
@@ -87,8 +89,10 @@ impl IdempotencyStore {
             }) if now - stored_at < RETENTION_SECONDS => {
                 return if *stored == fingerprint {
                     Check::Replay(response.clone())
+                } else if stored.method != fingerprint.method || stored.path != fingerprint.path {
+                    Check::OtherEndpoint(stored.path.clone())
                 } else {
-                    Check::Mismatch
+                    Check::OtherParameters
                 };
             }
             _ => {}
@@ -155,8 +159,12 @@ mod tests {
         );
         assert!(matches!(
             store.begin("", "k", print("b"), 10),
-            Check::Mismatch
+            Check::OtherParameters
         ));
+        let elsewhere = Fingerprint::new(Method::Post, "/v1/invoices", &[]);
+        assert!(
+            matches!(store.begin("", "k", elsewhere, 10), Check::OtherEndpoint(path) if path == "/v1/customers")
+        );
         assert!(matches!(
             store.begin("acct_1", "k", print("b"), 10),
             Check::Proceed

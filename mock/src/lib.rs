@@ -26,9 +26,17 @@
 //! an open invoice, because a practice does not re-send a settled bill by mistake.
 //!
 //! Every request passes the same layers as at Stripe, in this order:
-//! latency → API key (401) → `Stripe-Account` → rate limit (429) → scripted or random
-//! faults → idempotency (replay / 400 mismatch / 409 in flight) → pause → the handler →
-//! "applied but response lost" faults.
+//! latency → API key (401; any test key by default, each with its own isolated state,
+//! see [`KeyPolicy`]) → `Stripe-Account` → rate limit (429) → scripted or random faults
+//! → idempotency (replay / 400 on another endpoint or with other parameters / 409 in
+//! flight; a counted fault applies to a replay too) → pause → the parameters, checked
+//! against Stripe's published schema (see `mock/PARAMETERS.md` for those the mock does
+//! not model; refused requests are not saved under their key) → the handler and
+//! `expand[]` → faults after execution (a response lost, or a 5xx saved under the key).
+//!
+//! Search follows Stripe's query language and, with [`MockStripeBuilder::search_lag`],
+//! its indexing delay: hosts can test that they never rely on search right after a
+//! write.
 //!
 //! ```
 //! # async fn demo() {
@@ -53,11 +61,13 @@
 
 mod clock;
 mod error;
+mod expand;
 mod faults;
 mod form;
 mod http;
 mod idempotency;
 mod objects;
+mod params;
 mod routes;
 mod rules;
 mod search;
@@ -74,6 +84,7 @@ use serde_json::Value;
 pub use clock::{DEFAULT_START_TIME, MockClock};
 pub use faults::{Fault, FaultKind, Faults, Pause, RateClock, RateLimit};
 pub use http::MockServer;
+pub use routes::{Operation, check_parameters, operations};
 pub use state::InvoiceNumbering;
 pub use webhooks::{SignatureTime, WebhookDelivery, WebhookOptions};
 
@@ -91,6 +102,25 @@ pub const DEFAULT_API_KEY: &str = "sk_test_mock";
 
 /// The API version the mock reports when a request names none.
 pub const DEFAULT_API_VERSION: &str = "2026-07-29.dahlia";
+
+/// Which API keys the mock accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyPolicy {
+    /// Any test-mode secret or restricted key (`sk_test_…`, `rk_test_…`), as Stripe's
+    /// own stripe-mock accepts; each distinct key has its own isolated state
+    /// (customers, invoices, events, sequences, idempotency keys), so test suites
+    /// sharing one mock server cannot see each other's objects. The default.
+    #[default]
+    AnyTestKey,
+    /// Only the mock's own key ([`MockStripeBuilder::api_key`]); any other is refused
+    /// with Stripe's 401.
+    OnlyOwnKey,
+}
+
+billbridge::vocabulary!(KeyPolicy, "key policy", "unknown_key_policy", {
+    KeyPolicy::AnyTestKey => "any_test_key",
+    KeyPolicy::OnlyOwnKey => "own_key_only",
+});
 
 /// What happened to one request, for [`MockStripe::requests`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +182,9 @@ impl fmt::Debug for RecordedRequest {
 /// Builds a [`MockStripe`] with non-default settings.
 #[derive(Clone)]
 pub struct MockStripeBuilder {
+    search_lag_seconds: i64,
     api_key: String,
+    key_policy: KeyPolicy,
     seed: u64,
     start_time: i64,
     api_version: String,
@@ -166,6 +198,8 @@ impl fmt::Debug for MockStripeBuilder {
         formatter
             .debug_struct("MockStripeBuilder")
             .field("api_key", &"<redacted>")
+            .field("key_policy", &self.key_policy)
+            .field("search_lag_seconds", &self.search_lag_seconds)
             .field("seed", &self.seed)
             .field("start_time", &self.start_time)
             .field("api_version", &self.api_version)
@@ -177,10 +211,28 @@ impl fmt::Debug for MockStripeBuilder {
 }
 
 impl MockStripeBuilder {
-    /// The API key requests must carry (a live key makes every request fail with 401,
-    /// as the mock refuses to pretend to be live Stripe).
+    /// The mock's own API key: the one requests made through the [`Transport`]
+    /// trait carry, and under [`KeyPolicy::OnlyOwnKey`] the only one accepted over HTTP
+    /// (a live key makes every request fail with 401, as the mock refuses to pretend
+    /// to be live Stripe). [`DEFAULT_API_KEY`] unless set.
     pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
         self.api_key = api_key.into();
+        self
+    }
+
+    /// Model Stripe's search lag: an object written (created or changed) is left out of
+    /// search results until `seconds` of mock time have passed. Stripe documents that
+    /// search is not read-after-write ("typically under a minute"); a host that finds
+    /// objects by search right after writing them fails its tests with a lag set, as it
+    /// would in production. 0 (the default) makes every write searchable at once.
+    pub fn search_lag(mut self, seconds: i64) -> Self {
+        self.search_lag_seconds = seconds.max(0);
+        self
+    }
+
+    /// Which keys the mock accepts; [`KeyPolicy::AnyTestKey`] unless set.
+    pub fn key_policy(mut self, policy: KeyPolicy) -> Self {
+        self.key_policy = policy;
         self
     }
 
@@ -229,12 +281,14 @@ impl MockStripeBuilder {
             account_country: self.account_country,
             numbering: self.numbering,
             webhook_secret: format!("whsec_{}", secret_source.alphanumeric(32)),
+            search_lag_seconds: self.search_lag_seconds,
         };
         MockStripe {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::new(self.seed, settings)),
                 clock: MockClock::new(self.start_time),
                 api_key: self.api_key,
+                key_policy: self.key_policy,
             }),
         }
     }
@@ -244,6 +298,7 @@ struct Inner {
     state: Mutex<State>,
     clock: MockClock,
     api_key: String,
+    key_policy: KeyPolicy,
 }
 
 /// A stateful in-memory Stripe. Cheap to create (no threads or sockets until
@@ -274,7 +329,10 @@ enum Admission {
     Fail(TransportError),
     Proceed {
         request_id: String,
-        lost: Option<TransportErrorKind>,
+        /// The isolated state the request acts on: its API key's, and within it the
+        /// `Stripe-Account`'s.
+        tenant: String,
+        after: Option<AfterExecution>,
         pause: Option<Arc<faults::PauseShared>>,
         key: Option<(String, String)>,
     },
@@ -336,7 +394,9 @@ impl MockStripe {
     /// Start from the defaults.
     pub fn builder() -> MockStripeBuilder {
         MockStripeBuilder {
+            search_lag_seconds: 0,
             api_key: DEFAULT_API_KEY.to_owned(),
+            key_policy: KeyPolicy::AnyTestKey,
             seed: 0,
             start_time: DEFAULT_START_TIME,
             api_version: DEFAULT_API_VERSION.to_owned(),
@@ -373,6 +433,11 @@ impl MockStripe {
     /// The webhook signing secret (`whsec_…`) of the mock's endpoint.
     pub fn webhook_secret(&self) -> String {
         self.lock().settings.webhook_secret.clone()
+    }
+
+    /// Change the search lag (see [`MockStripeBuilder::search_lag`]) from now on.
+    pub fn set_search_lag(&self, seconds: i64) {
+        self.lock().settings.search_lag_seconds = seconds.max(0);
     }
 
     /// Change how webhook deliveries misbehave.
@@ -436,25 +501,30 @@ impl MockStripe {
         if let Some(latency) = latency {
             tokio::time::sleep(latency).await;
         }
-        let (request_id, lost, pause, key) = match self.admit(request, api_key) {
+        let (request_id, tenant, after, pause, key) = match self.admit(request, api_key) {
             Admission::Answer(response) => return Ok(response),
             Admission::Fail(error) => return Err(error),
             Admission::Proceed {
                 request_id,
-                lost,
+                tenant,
+                after,
                 pause,
                 key,
-            } => (request_id, lost, pause, key),
+            } => (request_id, tenant, after, pause, key),
         };
         let mut guard = InFlightGuard { mock: self, key };
         if let Some(pause) = pause {
             pause.hold().await;
         }
         let key = guard.key.take();
-        let answer = self.apply(request, &request_id, key.as_ref());
+        let failure = match after {
+            Some(AfterExecution::ServerError { status, applied }) => Some((status, applied)),
+            _ => None,
+        };
+        let answer = self.apply(request, &request_id, &tenant, key.as_ref(), failure);
         drop(guard);
-        match lost {
-            Some(kind) => {
+        match after {
+            Some(AfterExecution::ResponseLost(kind)) => {
                 self.record(
                     request,
                     &request_id,
@@ -472,7 +542,7 @@ impl MockStripe {
                     ),
                 ))
             }
-            None => {
+            _ => {
                 self.record(
                     request,
                     &request_id,
@@ -512,9 +582,11 @@ impl MockStripe {
             );
             Admission::Answer(response)
         };
-        if let Err(error) = check_key(api_key, &self.inner.api_key) {
-            return answer(&mut state, error);
-        }
+        let scope = match check_key(api_key, &self.inner.api_key, self.inner.key_policy) {
+            Ok(scope) => scope,
+            Err(error) => return answer(&mut state, error),
+        };
+        let tenant = state::tenant(scope, request.stripe_account.as_deref());
         if let Some(account) = &request.stripe_account
             && !account.starts_with("acct_")
         {
@@ -530,7 +602,7 @@ impl MockStripe {
         if !state.faults.admit(now) {
             return answer(&mut state, rate_limited("rate_limit"));
         }
-        let mut lost = None;
+        let mut after = None;
         match state.faults.pick(request.method, &request.path) {
             None => {}
             Some(Fault::RateLimited) => return answer(&mut state, rate_limited("rate_limit")),
@@ -538,18 +610,7 @@ impl MockStripe {
             Some(Fault::ServerError {
                 status,
                 should_retry,
-            }) => {
-                let error = ApiError {
-                    status,
-                    kind: "api_error",
-                    code: None,
-                    message: "An unknown error occurred (injected by the mock).".into(),
-                    param: None,
-                    decline_code: None,
-                    should_retry,
-                };
-                return answer(&mut state, error);
-            }
+            }) => return answer(&mut state, injected_server_error(status, should_retry)),
             Some(Fault::Timeout) => {
                 let kind = TransportErrorKind::Timeout;
                 record_into(
@@ -586,7 +647,12 @@ impl MockStripe {
                     "mock: connection reset before the request was applied",
                 ));
             }
-            Some(Fault::AppliedResponseLost(kind)) => lost = Some(kind),
+            Some(Fault::AppliedResponseLost(kind)) => {
+                after = Some(AfterExecution::ResponseLost(kind));
+            }
+            Some(Fault::ServerErrorAfterExecution { status, applied }) => {
+                after = Some(AfterExecution::ServerError { status, applied });
+            }
         }
         let pause = state.faults.take_pause(request.method, &request.path);
         let mut key = None;
@@ -603,7 +669,7 @@ impl MockStripe {
                     ),
                 );
             }
-            let account = request.stripe_account.clone().unwrap_or_default();
+            let account = tenant.clone();
             let fingerprint = Fingerprint::new(request.method, &request.path, &request.params);
             match state
                 .idempotency
@@ -611,6 +677,31 @@ impl MockStripe {
             {
                 Check::Proceed => key = Some((account, idempotency_key.clone())),
                 Check::Replay(stored) => {
+                    // A fault counted for this request applies to its replay too: the
+                    // replayed answer is lost, or a server error hides it.
+                    match after {
+                        Some(AfterExecution::ResponseLost(kind)) => {
+                            record_into(
+                                &mut state,
+                                request,
+                                &request_id,
+                                RequestOutcome::NoResponse {
+                                    kind,
+                                    applied: false,
+                                },
+                                true,
+                                now,
+                            );
+                            return Admission::Fail(TransportError::new(
+                                kind,
+                                "mock: the replayed response was lost",
+                            ));
+                        }
+                        Some(AfterExecution::ServerError { status, .. }) => {
+                            return answer(&mut state, injected_server_error(status, None));
+                        }
+                        None => {}
+                    }
                     let mut headers = stored.headers;
                     headers.push(("Idempotent-Replayed".into(), "true".into()));
                     record_into(
@@ -627,25 +718,31 @@ impl MockStripe {
                         body: stored.body,
                     });
                 }
-                Check::Mismatch => {
-                    let error = ApiError {
-                        kind: "idempotency_error",
-                        ..ApiError::invalid(
-                            None,
-                            format!(
-                                "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{idempotency_key}' if you meant to execute a different request."
-                            ),
-                            None,
-                        )
-                    };
-                    return answer(&mut state, error);
+                Check::OtherParameters => {
+                    return answer(
+                        &mut state,
+                        ApiError::idempotency(format!(
+                            "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{idempotency_key}' if you meant to execute a different request."
+                        )),
+                    );
+                }
+                Check::OtherEndpoint(first_path) => {
+                    return answer(
+                        &mut state,
+                        ApiError::idempotency(format!(
+                            "Keys for idempotent requests can only be used for the same endpoint they were first used for ('{first_path}' vs '{}'). Try using a key other than '{idempotency_key}' if you meant to execute a different request.",
+                            request.path
+                        )),
+                    );
                 }
                 Check::InFlight => {
                     let error = ApiError {
                         status: 409,
                         ..ApiError::invalid(
                             Some("idempotency_key_in_use"),
-                            "There is currently another in-progress request using this Stripe API key and idempotency key. Please try again later.",
+                            format!(
+                                "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): {idempotency_key}. Please try again later."
+                            ),
                             None,
                         )
                     };
@@ -655,7 +752,8 @@ impl MockStripe {
         }
         Admission::Proceed {
             request_id,
-            lost,
+            tenant,
+            after,
             pause,
             key,
         }
@@ -666,21 +764,28 @@ impl MockStripe {
         &self,
         request: &StripeRequest,
         request_id: &str,
+        tenant: &str,
         key: Option<&(String, String)>,
+        failure: Option<(u16, bool)>,
     ) -> StripeResponse {
         let now = self.inner.clock.now();
         let mut state = self.lock();
-        let form = match Form::decode(&request.params) {
-            Ok(form) => form,
+        let decoded = Form::decode(&request.params).and_then(|form| {
+            let routed = routes::route(request.method, &request.path, &form)?;
+            Ok((form, routed))
+        });
+        let (form, routed) = match decoded {
+            Ok(decoded) => decoded,
             Err(error) => {
-                // Malformed parameters never reach the endpoint: nothing is stored.
+                // Requests that fail validation never reach the endpoint: nothing is
+                // stored under their idempotency key, so a corrected retry may reuse it.
                 if let Some((account, key)) = key {
                     state.idempotency.abandon(account, key);
                 }
                 return error_response(&error, request_id);
             }
         };
-        let (account, random, settings) = state.split(request.stripe_account.as_deref());
+        let (account, random, settings) = state.split(tenant, request.stripe_account.as_deref());
         let settings = settings.clone();
         let mut ctx = routes::Ctx {
             acct: account,
@@ -691,7 +796,11 @@ impl MockStripe {
             idempotency_key: request.idempotency_key.clone(),
             events: Vec::new(),
         };
-        let result = routes::route(&mut ctx, request.method, &request.path, &form);
+        let result = match failure {
+            // Failed before changing anything.
+            Some((status, false)) => Err(injected_server_error(status, None)),
+            _ => routed.run(&mut ctx, &form),
+        };
         let events = std::mem::take(&mut ctx.events);
         let version = if request.stripe_version.is_empty() {
             settings.api_version.clone()
@@ -702,6 +811,12 @@ impl MockStripe {
         if let Some(key) = &request.idempotency_key {
             extra.push(("Idempotency-Key".to_owned(), key.clone()));
         }
+        // A failure after execution began keeps the request's changes and is what
+        // its idempotency key remembers.
+        let result = match failure {
+            Some((status, _)) => Err(injected_server_error(status, None)),
+            None => result,
+        };
         let answer = match result {
             Ok(body) => response(200, &body, request_id, &extra),
             Err(error) => {
@@ -758,6 +873,29 @@ fn record_into(
     });
 }
 
+/// What a fault does once the endpoint has run.
+#[derive(Debug, Clone, Copy)]
+enum AfterExecution {
+    /// The answer never reaches the caller.
+    ResponseLost(TransportErrorKind),
+    /// The answer is a 5xx, which is what the idempotency key keeps; the request's
+    /// changes are made first when `applied`.
+    ServerError { status: u16, applied: bool },
+}
+
+/// An injected 5xx `api_error`.
+fn injected_server_error(status: u16, should_retry: Option<bool>) -> ApiError {
+    ApiError {
+        status,
+        kind: "api_error",
+        code: None,
+        message: "An unknown error occurred (injected by the mock).".into(),
+        param: None,
+        decline_code: None,
+        should_retry,
+    }
+}
+
 fn rate_limited(code: &'static str) -> ApiError {
     let message = if code == "lock_timeout" {
         "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. Please retry."
@@ -770,22 +908,58 @@ fn rate_limited(code: &'static str) -> ApiError {
     }
 }
 
-/// Stripe's key check, without ever echoing the key.
-fn check_key(given: Option<&str>, expected: &str) -> Result<(), ApiError> {
+/// Stripe's key check: which key's state the request acts on. A refused key is
+/// echoed only as Stripe echoes it, masked to its prefix and last four characters.
+///
+/// # Errors
+/// 401 for no key, a live key, a key that is not a test key, or (in
+/// [`KeyPolicy::OnlyOwnKey`]) any other key.
+fn check_key<'k>(
+    given: Option<&'k str>,
+    own: &str,
+    policy: KeyPolicy,
+) -> Result<&'k str, ApiError> {
     let Some(given) = given.filter(|key| !key.is_empty()) else {
         return Err(ApiError::authentication(
-            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
         ));
     };
     if given.starts_with("sk_live_") || given.starts_with("rk_live_") {
         return Err(ApiError::authentication(
-            "This mock Stripe refuses live-mode keys: use a test key (sk_test_…).",
+            "This mock Stripe refuses live-mode keys: use a test key (sk_test_… or rk_test_…).",
         ));
     }
-    if given != expected {
-        return Err(ApiError::authentication("Invalid API Key provided."));
+    let accepted = match policy {
+        KeyPolicy::AnyTestKey => ["sk_test_", "rk_test_"]
+            .iter()
+            .any(|prefix| given.len() > prefix.len() && given.starts_with(prefix)),
+        KeyPolicy::OnlyOwnKey => given == own,
+    };
+    if accepted {
+        Ok(given)
+    } else {
+        Err(ApiError::authentication(format!(
+            "Invalid API Key provided: {}",
+            masked_key(given)
+        )))
     }
-    Ok(())
+}
+
+/// A key as Stripe shows it in errors: its `sk_test_`-style prefix, then `*` for all
+/// but the last four characters.
+fn masked_key(key: &str) -> String {
+    let prefix_len = [
+        "sk_test_", "rk_test_", "pk_test_", "sk_live_", "rk_live_", "pk_live_",
+    ]
+    .iter()
+    .find(|prefix| key.starts_with(*prefix))
+    .map_or(0, |prefix| prefix.len());
+    let rest: Vec<char> = key[prefix_len..].chars().collect();
+    let shown = rest.len().saturating_sub(4);
+    let mut masked = key[..prefix_len].to_owned();
+    masked.extend(std::iter::repeat_n('*', shown));
+    masked.extend(&rest[shown..]);
+    masked
 }
 
 /// The clock webhook signatures carry, following the mock's [`SignatureTime`] option.

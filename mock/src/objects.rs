@@ -192,7 +192,6 @@ impl Product {
             "shippable": null,
             "statement_descriptor": self.statement_descriptor,
             "tax_code": self.tax_code,
-            "type": "service",
             "unit_label": self.unit_label,
             "updated": self.updated,
             "url": self.url,
@@ -292,14 +291,15 @@ impl fmt::Debug for InvoiceItem {
 impl InvoiceItem {
     fn pricing(&self) -> Value {
         let unit = self.unit_amount.unwrap_or(self.amount);
-        json!({
+        let mut pricing = json!({
             "type": "price_details",
-            "price_details": self.price.as_ref().map(|price| json!({
-                "price": price,
-                "product": self.product,
-            })),
             "unit_amount_decimal": unit.to_string(),
-        })
+        });
+        // `price_details` is absent, never null, when no price is behind the item.
+        if let Some(price) = &self.price {
+            pricing["price_details"] = json!({"price": price, "product": self.product});
+        }
+        pricing
     }
 
     pub(crate) fn to_json(&self) -> Value {
@@ -431,6 +431,8 @@ pub(crate) struct Invoice {
     pub items: Vec<String>,
     pub finalized: Option<Finalized>,
     pub amount_paid: i64,
+    /// The part of `amount_paid` paid outside Stripe (`paid_out_of_band`).
+    pub amount_paid_off_stripe: i64,
     pub finalized_at: Option<i64>,
     pub paid_at: Option<i64>,
     pub voided_at: Option<i64>,
@@ -469,6 +471,7 @@ impl fmt::Debug for Invoice {
             .field("items", &self.items)
             .field("finalized", &self.finalized)
             .field("amount_paid", &self.amount_paid)
+            .field("amount_paid_off_stripe", &self.amount_paid_off_stripe)
             .field("finalized_at", &self.finalized_at)
             .field("paid_at", &self.paid_at)
             .field("voided_at", &self.voided_at)
@@ -591,6 +594,10 @@ impl Account {
         put("amount_due", json!(amounts.amount_due));
         put("amount_overpaid", json!(0));
         put("amount_paid", json!(amounts.amount_paid));
+        put(
+            "amount_paid_off_stripe",
+            json!(invoice.amount_paid_off_stripe),
+        );
         put("amount_remaining", json!(amounts.amount_remaining));
         put("amount_shipping", json!(0));
         put("application", Value::Null);
@@ -643,7 +650,6 @@ impl Account {
                 "object": "list",
                 "data": shown,
                 "has_more": all_lines.len() > 10,
-                "total_count": all_lines.len(),
                 "url": format!("/v1/invoices/{}/lines", invoice.id),
             }),
         );
@@ -680,7 +686,6 @@ impl Account {
                 "voided_at": invoice.voided_at,
             }),
         );
-        put("subscription", Value::Null);
         put("subtotal", json!(amounts.subtotal));
         put("subtotal_excluding_tax", json!(amounts.subtotal));
         put("test_clock", Value::Null);
@@ -891,6 +896,7 @@ mod tests {
             items: vec![item.id.clone()],
             finalized: None,
             amount_paid: 0,
+            amount_paid_off_stripe: 0,
             finalized_at: Some(1_700_000_100),
             paid_at: None,
             voided_at: None,

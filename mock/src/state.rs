@@ -76,6 +76,8 @@ pub(crate) struct Account {
     pub invoice_items: Table<InvoiceItem>,
     pub invoices: Table<Invoice>,
     pub events: Table<Event>,
+    /// When each object was last written (mock seconds), for the search lag.
+    pub written_at: HashMap<String, i64>,
     /// Next number for account-wide invoice numbering.
     pub next_account_invoice_sequence: u64,
     /// Prefix for account-wide invoice numbering.
@@ -100,12 +102,22 @@ pub(crate) struct Settings {
     pub account_country: String,
     pub numbering: InvoiceNumbering,
     pub webhook_secret: String,
+    /// How long after a write an object becomes searchable (0: at once).
+    pub search_lag_seconds: i64,
+}
+
+/// The name of the isolated state of API key `scope` and `Stripe-Account` `account`
+/// (the platform when `None`). Keys and account ids contain no line breaks, so the
+/// name cannot collide.
+pub(crate) fn tenant(scope: &str, account: Option<&str>) -> String {
+    format!("{scope}\n{}", account.unwrap_or(""))
 }
 
 /// All mutable state behind the mock's one lock.
 #[derive(Debug)]
 pub(crate) struct State {
     pub random: Random,
+    /// Accounts by [`tenant`]: each API key's platform and connected accounts.
     pub accounts: BTreeMap<String, Account>,
     pub idempotency: IdempotencyStore,
     pub webhooks: WebhookQueue,
@@ -130,19 +142,23 @@ impl State {
     }
 
     /// The account a request acts on (created on first use), with the id generator
-    /// and settings borrowed alongside it.
+    /// and settings borrowed alongside it. `tenant` comes from [`tenant`]; `account`
+    /// is the `Stripe-Account` it names.
     pub(crate) fn split(
         &mut self,
+        tenant: &str,
         account: Option<&str>,
     ) -> (&mut Account, &mut Random, &Settings) {
-        let key = account.unwrap_or("").to_owned();
         let random = &mut self.random;
-        let entry = self.accounts.entry(key).or_insert_with(|| Account {
-            id: account.map(str::to_owned),
-            account_invoice_prefix: random.invoice_prefix(),
-            next_account_invoice_sequence: 1,
-            ..Account::default()
-        });
+        let entry = self
+            .accounts
+            .entry(tenant.to_owned())
+            .or_insert_with(|| Account {
+                id: account.map(str::to_owned),
+                account_invoice_prefix: random.invoice_prefix(),
+                next_account_invoice_sequence: 1,
+                ..Account::default()
+            });
         (entry, random, &self.settings)
     }
 }

@@ -265,3 +265,72 @@ async fn request_log_records_every_outcome() {
         .count();
     assert_eq!(posts, 2);
 }
+
+#[tokio::test]
+async fn a_counted_lost_response_fault_applies_to_idempotent_replays_too() {
+    let mock = MockStripe::new();
+    mock.faults().next_requests_to(
+        Some(Method::Post),
+        "/v1/customers",
+        Fault::AppliedResponseLost(TransportErrorKind::Timeout),
+        3,
+    );
+    // Every retry with the same key loses its response, three times in all.
+    for attempt in 0..3 {
+        let error = send(&mock, &create_customer()).await.unwrap_err();
+        assert_eq!(error.kind, TransportErrorKind::Timeout, "attempt {attempt}");
+    }
+    let (status, body, response) = send(&mock, &create_customer()).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(response.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(customer_count(&mock).await, 1, "applied exactly once");
+    let log = mock.requests();
+    let replays_lost = log
+        .iter()
+        .filter(|request| {
+            request.replayed && matches!(request.outcome, RequestOutcome::NoResponse { .. })
+        })
+        .count();
+    assert_eq!(replays_lost, 2);
+    assert!(body["id"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn a_server_error_before_execution_is_not_saved_but_one_after_it_is() {
+    let mock = MockStripe::new();
+    // Before: nothing applied, nothing saved; the retry with the key runs.
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::SERVER_ERROR);
+    assert_eq!(send(&mock, &create_customer()).await.unwrap().0, 500);
+    assert_eq!(customer_count(&mock).await, 0);
+    let (status, _, response) = send(&mock, &create_customer()).await.unwrap();
+    assert_eq!(
+        (status, response.header("Idempotent-Replayed")),
+        (200, None)
+    );
+
+    // After: applied, and the 500 is what the key answers from then on.
+    let mut create_bob = request(Method::Post, "/v1/customers", &[("name", "Bob")]);
+    create_bob.idempotency_key = Some("create-bob".into());
+    let kind: billbridge_mock::FaultKind = "server_error_after_execution".parse().unwrap();
+    mock.faults()
+        .next_request_to("/v1/customers", kind.fault(None).unwrap());
+    let (status, body, _) = send(&mock, &create_bob).await.unwrap();
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (500, Some("api_error"))
+    );
+    assert_eq!(customer_count(&mock).await, 2, "Bob exists despite the 500");
+    for _ in 0..3 {
+        let (status, _, response) = send(&mock, &create_bob).await.unwrap();
+        assert_eq!(status, 500);
+        assert_eq!(response.header("Idempotent-Replayed"), Some("true"));
+    }
+    // 24 hours later the key is forgotten.
+    mock.clock().advance(24 * 60 * 60);
+    let (status, _, response) = send(&mock, &create_bob).await.unwrap();
+    assert_eq!(
+        (status, response.header("Idempotent-Replayed")),
+        (200, None)
+    );
+}

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use billbridge::stripe::transport::TransportErrorKind;
-use billbridge_mock::{Fault, MockStripe};
+use billbridge_mock::{Fault, KeyPolicy, MockStripe};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -158,7 +158,7 @@ async fn authorization_header_is_required_and_live_keys_refused() {
     .await
     .unwrap();
     assert_eq!(live.status, 401);
-    assert_eq!(live.body["error"]["type"], "authentication_error");
+    assert_eq!(live.body["error"]["type"], "invalid_request_error");
     // Basic auth as curl -u sk_test_mock: sends it.
     let basic = exchange(
         &mut stream,
@@ -167,6 +167,131 @@ async fn authorization_header_is_required_and_live_keys_refused() {
     .await
     .unwrap();
     assert_eq!(basic.status, 200);
+}
+
+/// A request with another `Authorization` key.
+fn with_key(raw: &str, key: &str) -> String {
+    raw.replace("Bearer sk_test_mock", &format!("Bearer {key}"))
+}
+
+#[tokio::test]
+async fn any_test_key_is_accepted_and_each_key_has_its_own_state() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let suite_a = "sk_test_suite_a";
+    let suite_b = "rk_test_suite_b";
+    let created = exchange(
+        &mut stream,
+        &with_key(&post("/v1/customers", "name=A", ""), suite_a),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status, 200);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    // Another key sees nothing of it: not by id, not in lists, not in events.
+    let other = exchange(
+        &mut stream,
+        &with_key(&get(&format!("/v1/customers/{id}"), ""), suite_b),
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.status, 404);
+    let listed = exchange(&mut stream, &with_key(&get("/v1/customers", ""), suite_b))
+        .await
+        .unwrap();
+    assert_eq!(listed.body["data"], Value::Array(Vec::new()));
+    let events = exchange(&mut stream, &with_key(&get("/v1/events", ""), suite_b))
+        .await
+        .unwrap();
+    assert_eq!(events.body["data"], Value::Array(Vec::new()));
+    // The same idempotency key under two keys is two requests.
+    let keyed = "Idempotency-Key: same-key\r\n";
+    let first = exchange(
+        &mut stream,
+        &with_key(&post("/v1/customers", "name=B", keyed), suite_a),
+    )
+    .await
+    .unwrap();
+    let second = exchange(
+        &mut stream,
+        &with_key(&post("/v1/customers", "name=C", keyed), suite_b),
+    )
+    .await
+    .unwrap();
+    assert_eq!((first.status, second.status), (200, 200));
+    assert_ne!(first.body["id"], second.body["id"]);
+    // The owner still sees it, and Stripe-Account works inside a key's state.
+    let own = exchange(
+        &mut stream,
+        &with_key(&get(&format!("/v1/customers/{id}"), ""), suite_a),
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.status, 200);
+    let connected = exchange(
+        &mut stream,
+        &with_key(
+            &get(&format!("/v1/customers/{id}"), "Stripe-Account: acct_x\r\n"),
+            suite_a,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(connected.status, 404);
+}
+
+#[tokio::test]
+async fn keys_that_are_not_test_keys_get_stripes_401_with_the_key_masked() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    for key in ["pk_test_publishable1234", "sk_test_", "whatever-c123"] {
+        let refused = exchange(&mut stream, &with_key(&get("/v1/customers", ""), key))
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 401, "{key}");
+        assert_eq!(refused.body["error"]["type"], "invalid_request_error");
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Invalid API Key provided: "),
+            "{message}"
+        );
+        if key.len() > 8 {
+            assert!(!message.contains(key), "{message} echoes the key");
+        }
+    }
+    let masked = exchange(
+        &mut stream,
+        &with_key(&get("/v1/customers", ""), "pk_test_publishable1234"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        masked.body["error"]["message"],
+        "Invalid API Key provided: pk_test_***********1234"
+    );
+}
+
+#[tokio::test]
+async fn strict_mode_accepts_only_the_mocks_own_key() {
+    let mock = MockStripe::builder()
+        .api_key("sk_test_only_this_one")
+        .key_policy(KeyPolicy::OnlyOwnKey)
+        .build();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let other = exchange(&mut stream, &get("/v1/customers", ""))
+        .await
+        .unwrap();
+    assert_eq!(other.status, 401);
+    let own = exchange(
+        &mut stream,
+        &with_key(&get("/v1/customers", ""), "sk_test_only_this_one"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.status, 200);
 }
 
 #[tokio::test]

@@ -506,7 +506,16 @@ class MockServer:
 
 @final
 class MockStripe:
-    def __new__(cls, *, seed: Optional[int] = None, start_time: Optional[int] = None) -> MockStripe: ...
+    def __new__(
+        cls,
+        *,
+        seed: Optional[int] = None,
+        start_time: Optional[int] = None,
+        api_key: Optional[str] = None,
+        key_policy: Optional[str] = None,
+        search_lag: int = 0,
+    ) -> MockStripe: ...
+    def set_search_lag(self, seconds: int) -> None: ...
     @property
     def now(self) -> int: ...
     def set_time(self, unix: int) -> None: ...

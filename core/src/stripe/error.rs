@@ -107,6 +107,9 @@ pub struct ApiError {
     pub doc_url: Option<String>,
     /// The `Request-Id` response header.
     pub request_id: Option<String>,
+    /// Whether Stripe answered with a response saved under the request's idempotency
+    /// key (`Idempotent-Replayed: true`) rather than by running the request.
+    pub idempotent_replayed: bool,
 }
 
 impl ApiError {
@@ -122,7 +125,16 @@ impl ApiError {
             decline_code: None,
             doc_url: None,
             request_id,
+            idempotent_replayed: false,
         }
+    }
+
+    /// Whether this is a server error (5xx) Stripe saved under the idempotency key and
+    /// replays: it happened after the request began executing, so the request may have
+    /// taken effect, and every retry with that key gets the same error for 24 hours
+    /// (<https://docs.stripe.com/api/idempotent_requests>).
+    pub fn is_saved_server_error(&self) -> bool {
+        self.idempotent_replayed && self.status >= 500
     }
 
     /// Stable billbridge code of the class, e.g. `stripe_card_error`.
@@ -196,6 +208,7 @@ impl fmt::Debug for ApiError {
             .field("decline_code", &self.decline_code)
             .field("doc_url", &self.doc_url)
             .field("request_id", &self.request_id)
+            .field("idempotent_replayed", &self.idempotent_replayed)
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 
 use super::bridge::{Billbridge, payer_subject};
 use super::error::SyncError;
+use super::reconcile::write_once;
 use super::records::{BalanceAdjustment, InvoicePreview};
 use crate::domain::balance::apply_balance;
 use crate::domain::invoice::InvoiceDraft;
@@ -53,13 +54,16 @@ impl Billbridge {
                 adjustment_id.to_owned(),
             )],
         };
-        let context = self.keyed(&payer_subject(payer), "balance.adjust", adjustment_id);
-        let transaction = self
-            .inner
-            .client
-            .balance_transactions()
-            .create(&link.stripe_customer_id, &params, &context)
-            .await?;
+        let transactions = self.inner.client.balance_transactions();
+        let customer = link.stripe_customer_id.as_str();
+        let transaction = write_once!(
+            self,
+            &payer_subject(payer),
+            "balance.adjust",
+            adjustment_id,
+            |context| transactions.create(customer, &params, &context),
+            found: self.find_balance_transaction(customer, ADJUSTMENT_ID_METADATA_KEY, adjustment_id),
+        )?;
         let currency = currency_of(&transaction.currency, amount.currency());
         Ok(BalanceAdjustment {
             stripe_transaction_id: transaction.id,

@@ -3,6 +3,7 @@
 //! deleted), default payers, and resolving who pays an invoice.
 
 use super::bridge::{Billbridge, payer_kind, payer_subject};
+use super::reconcile::write_once;
 use super::records::{CustomerRecord, UpsertOutcome};
 use crate::domain::invoice::InvoiceDraft;
 use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget, diff_managed};
@@ -135,13 +136,15 @@ impl Billbridge {
                 };
                 // One key per party: a re-run after a lost response gets the same
                 // customer back instead of a second one.
-                let context = self.keyed(&payer_subject(&payer), "customer.create", "0");
-                let customer = self
-                    .inner
-                    .client
-                    .customers()
-                    .create(&params, &context)
-                    .await?;
+                let customers = self.inner.client.customers();
+                let customer = write_once!(
+                    self,
+                    &payer_subject(&payer),
+                    "customer.create",
+                    "0",
+                    |context| customers.create(&params, &context),
+                    found: self.find_created_customer(params.name.as_deref(), &params.metadata),
+                )?;
                 store
                     .put_customer_link(&CustomerLink {
                         account: self.inner.account.clone(),
@@ -197,12 +200,17 @@ impl Billbridge {
                         })
                         .collect();
                     let revision = self.inner.keys.digest(&[&flat]);
-                    let context = self.keyed(&payer_subject(&payer), "customer.update", &revision);
-                    self.inner
-                        .client
-                        .customers()
-                        .update(&link.stripe_customer_id, &params, &context)
-                        .await?;
+                    // Sending an update again is harmless: after a saved server error
+                    // it simply goes again under the next key.
+                    let customers = self.inner.client.customers();
+                    write_once!(
+                        self,
+                        &payer_subject(&payer),
+                        "customer.update",
+                        &revision,
+                        |context| customers.update(&link.stripe_customer_id, &params, &context),
+                        found: std::future::ready(Ok(None)),
+                    )?;
                     store
                         .put_customer_link(&CustomerLink {
                             metadata_sent: sent_record(&wanted, &digest),

@@ -5,6 +5,7 @@
 
 use super::bridge::{Billbridge, invoice_subject};
 use super::raise::invoice_fields;
+use super::reconcile::write_once;
 use super::records::Raise;
 use crate::domain::invoice::InvoiceDraft;
 use crate::domain::metadata::{MetadataTarget, diff_managed};
@@ -83,17 +84,16 @@ impl Billbridge {
             }
             .into());
         }
-        let context = self.keyed(
+        let invoices = self.inner.client.invoices();
+        let stripe_id = mirror.stripe_invoice_id.as_str();
+        let invoice = write_once!(
+            self,
             &invoice_subject(host_invoice_id),
             "invoice.finalize",
             &revision,
-        );
-        let invoice = self
-            .inner
-            .client
-            .invoices()
-            .finalize(&mirror.stripe_invoice_id, None, &context)
-            .await?;
+            |context| invoices.finalize(stripe_id, None, &context),
+            found: self.invoice_showing(stripe_id, super::raise::is_finalized),
+        )?;
         if let Some(mut checkpoint) = checkpoint {
             checkpoint.finalized = true;
             store.put_raise_checkpoint(&checkpoint).await?;
@@ -108,13 +108,17 @@ impl Billbridge {
     /// store errors.
     pub async fn send(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
         let (mirror, revision) = self.allow(host_invoice_id, InvoiceAction::Send).await?;
-        let context = self.keyed(&invoice_subject(host_invoice_id), "invoice.send", &revision);
-        let invoice = self
-            .inner
-            .client
-            .invoices()
-            .send(&mirror.stripe_invoice_id, &context)
-            .await?;
+        let invoices = self.inner.client.invoices();
+        let invoice = write_once!(
+            self,
+            &invoice_subject(host_invoice_id),
+            "invoice.send",
+            &revision,
+            |context| invoices.send(&mirror.stripe_invoice_id, &context),
+            // Whether the email went out does not show on the invoice; a second
+            // email is better than none.
+            found: std::future::ready(Ok(None)),
+        )?;
         let store = &self.inner.store;
         if let Some(mut checkpoint) = store
             .raise_checkpoint(self.account(), host_invoice_id)
@@ -150,22 +154,29 @@ impl Billbridge {
         };
         let subject = invoice_subject(host_invoice_id);
         let invoices = self.inner.client.invoices();
-        let context = self.keyed(&subject, "invoice.pay_outside", &revision);
-        invoices
-            .pay(
-                &mirror.stripe_invoice_id,
-                &PayInvoice::out_of_band(),
-                &context,
-            )
-            .await?;
+        let stripe_id = mirror.stripe_invoice_id.as_str();
+        write_once!(
+            self,
+            &subject,
+            "invoice.pay_outside",
+            &revision,
+            |context| invoices.pay(stripe_id, &PayInvoice::out_of_band(), &context),
+            found: self.invoice_showing(stripe_id, |invoice| {
+                invoice.status == Some(InvoiceStatus::Paid)
+            }),
+        )?;
         let update = UpdateInvoice {
             metadata: payment.to_metadata(),
             ..UpdateInvoice::default()
         };
-        let context = self.keyed(&subject, "invoice.paid_outside_metadata", &revision);
-        let invoice = invoices
-            .update(&mirror.stripe_invoice_id, &update, &context)
-            .await?;
+        let invoice = write_once!(
+            self,
+            &subject,
+            "invoice.paid_outside_metadata",
+            &revision,
+            |context| invoices.update(stripe_id, &update, &context),
+            found: std::future::ready(Ok(None)),
+        )?;
         let outside = PaidOutside {
             paid_on: Some(paid_on),
             ..payment.clone()
@@ -198,13 +209,18 @@ impl Billbridge {
     /// [`IllegalTransition`] otherwise (nothing sent), Stripe and store errors.
     pub async fn void(&self, host_invoice_id: &str) -> Result<InvoiceRecord, Error> {
         let (mirror, revision) = self.allow(host_invoice_id, InvoiceAction::Void).await?;
-        let context = self.keyed(&invoice_subject(host_invoice_id), "invoice.void", &revision);
-        let invoice = self
-            .inner
-            .client
-            .invoices()
-            .void(&mirror.stripe_invoice_id, &context)
-            .await?;
+        let invoices = self.inner.client.invoices();
+        let stripe_id = mirror.stripe_invoice_id.as_str();
+        let invoice = write_once!(
+            self,
+            &invoice_subject(host_invoice_id),
+            "invoice.void",
+            &revision,
+            |context| invoices.void(stripe_id, &context),
+            found: self.invoice_showing(stripe_id, |invoice| {
+                invoice.status == Some(InvoiceStatus::Void)
+            }),
+        )?;
         self.record(&mirror, &invoice).await
     }
 
@@ -217,17 +233,18 @@ impl Billbridge {
         let (mirror, revision) = self
             .allow(host_invoice_id, InvoiceAction::MarkUncollectible)
             .await?;
-        let context = self.keyed(
+        let invoices = self.inner.client.invoices();
+        let stripe_id = mirror.stripe_invoice_id.as_str();
+        let invoice = write_once!(
+            self,
             &invoice_subject(host_invoice_id),
             "invoice.mark_uncollectible",
             &revision,
-        );
-        let invoice = self
-            .inner
-            .client
-            .invoices()
-            .mark_uncollectible(&mirror.stripe_invoice_id, &context)
-            .await?;
+            |context| invoices.mark_uncollectible(stripe_id, &context),
+            found: self.invoice_showing(stripe_id, |invoice| {
+                invoice.status == Some(InvoiceStatus::Uncollectible)
+            }),
+        )?;
         self.record(&mirror, &invoice).await
     }
 
@@ -344,17 +361,16 @@ impl Billbridge {
             .inner
             .keys
             .digest(&[mirror.stripe_invoice_id.as_bytes(), &flat]);
-        let context = self.keyed(
+        let invoices = self.inner.client.invoices();
+        // Sending an update again is harmless.
+        let invoice = write_once!(
+            self,
             &invoice_subject(&mirror.host_invoice_id),
             operation,
             &revision,
-        );
-        let invoice = self
-            .inner
-            .client
-            .invoices()
-            .update(&mirror.stripe_invoice_id, update, &context)
-            .await?;
+            |context| invoices.update(&mirror.stripe_invoice_id, update, &context),
+            found: std::future::ready(Ok(None)),
+        )?;
         self.record(mirror, &invoice).await
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 mod invoices;
 pub mod keys;
 mod raise;
+mod reconcile;
 pub mod records;
 mod reports;
 mod resync;

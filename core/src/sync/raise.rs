@@ -10,6 +10,7 @@
 use super::bridge::{Billbridge, invoice_subject, payer_kind};
 use super::customers::patient_fields;
 use super::error::SyncError;
+use super::reconcile::write_once;
 use super::records::{InvoiceRecord, Raise};
 use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceLine, LineSource};
 use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget};
@@ -326,8 +327,14 @@ impl Billbridge {
             Some(id) => id.clone(),
             None => {
                 let params = self.create_params(draft, prepared);
-                let context = self.keyed(&subject, "invoice.create", &revision);
-                let invoice = invoices.create(&params, &context).await?;
+                let invoice = write_once!(
+                    self,
+                    &subject,
+                    "invoice.create",
+                    &revision,
+                    |context| invoices.create(&params, &context),
+                    found: self.find_created_invoice(&params.customer, &params.metadata),
+                )?;
                 store
                     .put_invoice_link(&InvoiceLink {
                         account: self.inner.account.clone(),
@@ -366,8 +373,16 @@ impl Billbridge {
                         .iter()
                         .map(line_params)
                         .collect::<Result<Vec<_>, _>>()?;
-                    let context = self.keyed(&subject, "invoice.add_lines", &revision);
-                    invoices.add_lines(&stripe_id, &lines, &context).await?
+                    write_once!(
+                        self,
+                        &subject,
+                        "invoice.add_lines",
+                        &revision,
+                        |context| invoices.add_lines(&stripe_id, &lines, &context),
+                        found: self.invoice_showing(&stripe_id, |invoice| {
+                            !invoice.lines.data.is_empty()
+                        }),
+                    )?
                 }
             };
             self.record_after_action(host, &invoice, Some(&prepared.facts))
@@ -398,8 +413,14 @@ impl Billbridge {
 
         // Step 3: finalize.
         if mode >= Raise::Finalize && !checkpoint.finalized {
-            let context = self.keyed(&subject, "invoice.finalize", &revision);
-            let invoice = invoices.finalize(&stripe_id, None, &context).await?;
+            let invoice = write_once!(
+                self,
+                &subject,
+                "invoice.finalize",
+                &revision,
+                |context| invoices.finalize(&stripe_id, None, &context),
+                found: self.invoice_showing(&stripe_id, is_finalized),
+            )?;
             self.record_after_action(host, &invoice, Some(&prepared.facts))
                 .await?;
             checkpoint.finalized = true;
@@ -417,8 +438,16 @@ impl Billbridge {
                     .map(|mirror| mirror.status),
             };
             if status == Some(InvoiceStatus::Open) {
-                let context = self.keyed(&subject, "invoice.send", &revision);
-                let invoice = invoices.send(&stripe_id, &context).await?;
+                let invoice = write_once!(
+                    self,
+                    &subject,
+                    "invoice.send",
+                    &revision,
+                    |context| invoices.send(&stripe_id, &context),
+                    // Whether the email went out does not show on the invoice; a
+                    // second email is better than none.
+                    found: std::future::ready(Ok(None)),
+                )?;
                 self.record_after_action(host, &invoice, Some(&prepared.facts))
                     .await?;
                 checkpoint.sent = true;
@@ -435,6 +464,14 @@ impl Billbridge {
             None => Ok(InvoiceRecord::from_row(&self.require_mirror(host).await?)?),
         }
     }
+}
+
+/// Whether a finalization shows on the invoice: it has left draft.
+pub(crate) fn is_finalized(invoice: &Invoice) -> bool {
+    invoice
+        .status
+        .as_ref()
+        .is_some_and(|status| *status != InvoiceStatus::Draft)
 }
 
 /// Stripe's invoice must add up to the draft before it may be finalized.

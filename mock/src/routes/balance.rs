@@ -79,7 +79,6 @@ pub(crate) fn create(
     customer_id: &str,
     params: Obj<'_>,
 ) -> Result<Value, ApiError> {
-    params.only(&["amount", "currency", "description", "metadata"])?;
     let customer = live(ctx, customer_id, Some("customer"))?;
     let customer_currency = customer.currency.clone();
     let amount = super::amount_within_limits(params.required_integer("amount")?, "amount")?;
@@ -151,7 +150,6 @@ pub(crate) fn update(
     id: &str,
     params: Obj<'_>,
 ) -> Result<Value, ApiError> {
-    params.only(&["description", "metadata"])?;
     let change = metadata_change(params)?;
     let description = params.nullable_text("description")?;
     let transaction = owned(ctx, customer_id, id)?;
@@ -171,13 +169,6 @@ pub(crate) fn list(
     customer_id: &str,
     params: Obj<'_>,
 ) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "invoice",
-    ])?;
     live(ctx, customer_id, Some("customer"))?;
     let invoice = params.text("invoice")?;
     let created = super::RangeFilter::read(params, "created")?;

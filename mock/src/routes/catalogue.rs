@@ -6,20 +6,68 @@ use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{Price, Product};
+use crate::search::{Field, PRICES, PRODUCTS, Query, page};
+
+/// The parameters product creation models.
+pub(crate) const PRODUCT_CREATE: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "metadata",
+    "active",
+    "unit_label",
+    "url",
+    "statement_descriptor",
+    "tax_code",
+    "default_price_data[currency]",
+    "default_price_data[unit_amount]",
+    "default_price_data[unit_amount_decimal]",
+];
+
+/// The parameters a product update models.
+pub(crate) const PRODUCT_UPDATE: &[&str] = &[
+    "name",
+    "description",
+    "metadata",
+    "active",
+    "unit_label",
+    "url",
+    "statement_descriptor",
+    "tax_code",
+    "default_price",
+];
+
+/// The parameters price creation models.
+pub(crate) const PRICE_CREATE: &[&str] = &[
+    "currency",
+    "unit_amount",
+    "unit_amount_decimal",
+    "product",
+    "product_data[name]",
+    "product_data[metadata]",
+    "product_data[tax_code]",
+    "product_data[unit_label]",
+    "lookup_key",
+    "transfer_lookup_key",
+    "nickname",
+    "metadata",
+    "active",
+];
+
+/// The filters the price list models.
+pub(crate) const PRICE_LIST: &[&str] = &[
+    "limit",
+    "starting_after",
+    "ending_before",
+    "created",
+    "active",
+    "currency",
+    "product",
+    "lookup_keys",
+    "type",
+];
 
 pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "id",
-        "name",
-        "description",
-        "metadata",
-        "active",
-        "unit_label",
-        "url",
-        "statement_descriptor",
-        "tax_code",
-        "default_price_data",
-    ])?;
     let name = params.required_text("name")?.to_owned();
     let id = match params.text("id")? {
         Some(id) if !id.is_empty() => {
@@ -50,12 +98,6 @@ pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value
     };
     if let Some(data) = params.object("default_price_data")? {
         let data = data.view();
-        data.only(&[
-            "currency",
-            "unit_amount",
-            "unit_amount_decimal",
-            "tax_behavior",
-        ])?;
         let price = Price {
             id: ctx.random.id("price"),
             created: ctx.now,
@@ -77,11 +119,34 @@ pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value
     Ok(json)
 }
 
-/// `unit_amount` (or `unit_amount_decimal` without a fraction), within limits.
+/// `unit_amount` (or `unit_amount_decimal` without a fraction) of a price, within
+/// limits: never negative (a price is "a positive integer … or 0 for a free price").
 ///
 /// # Errors
 /// 400 `parameter_missing` when neither is sent, or an invalid value.
 pub(crate) fn unit_amount(data: Obj<'_>) -> Result<i64, ApiError> {
+    let amount = signed_unit_amount(data)?;
+    if amount < 0 {
+        let param = if data.has("unit_amount") {
+            "unit_amount"
+        } else {
+            "unit_amount_decimal"
+        };
+        return Err(ApiError::invalid(
+            None,
+            "Invalid non-negative integer",
+            Some(data.path_of(param)),
+        ));
+    }
+    Ok(amount)
+}
+
+/// `unit_amount` or `unit_amount_decimal` as sent, which may be negative where Stripe
+/// allows it (an invoice item's own `unit_amount_decimal` reduces the amount due).
+///
+/// # Errors
+/// 400 `parameter_missing` when neither is sent; a fractional decimal.
+pub(crate) fn signed_unit_amount(data: Obj<'_>) -> Result<i64, ApiError> {
     let amount = match data.integer("unit_amount")? {
         Some(amount) => amount,
         None => match data.text("unit_amount_decimal")? {
@@ -95,13 +160,6 @@ pub(crate) fn unit_amount(data: Obj<'_>) -> Result<i64, ApiError> {
             None => return Err(ApiError::missing(&data.path_of("unit_amount"))),
         },
     };
-    if amount < 0 {
-        return Err(ApiError::invalid(
-            None,
-            "Invalid unit_amount: must be at least 0",
-            Some(data.path_of("unit_amount")),
-        ));
-    }
     super::amount_within_limits(amount, &data.path_of("unit_amount"))
 }
 
@@ -125,17 +183,6 @@ pub(crate) fn update_product(
     id: &str,
     params: Obj<'_>,
 ) -> Result<Value, ApiError> {
-    params.only(&[
-        "name",
-        "description",
-        "metadata",
-        "active",
-        "unit_label",
-        "url",
-        "statement_descriptor",
-        "tax_code",
-        "default_price",
-    ])?;
     let change = metadata_change(params)?;
     if let Some(Some(price)) = params.nullable_text("default_price")?
         && ctx.acct.prices.get(&price).is_none()
@@ -207,14 +254,6 @@ pub(crate) fn delete_product(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiEr
 }
 
 pub(crate) fn list_products(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "active",
-        "created",
-        "ids",
-    ])?;
     let active = params.boolean("active")?;
     let created = super::RangeFilter::read(params, "created")?;
     let ids = params.text_list("ids")?;
@@ -233,6 +272,36 @@ pub(crate) fn list_products(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value,
         params,
         "product",
         "/v1/products",
+    )
+}
+
+pub(crate) fn search_products(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+    let query = Query::parse(params.required_text("query")?, &PRODUCTS)?;
+    let matches: Vec<&Product> = ctx
+        .acct
+        .products
+        .newest_first()
+        .filter(|product| {
+            query.matches(|field| match field {
+                Field::Metadata(key) => product.metadata.get(key).map(str::to_owned),
+                Field::Plain(name) => match *name {
+                    "active" => Some(product.active.to_string()),
+                    "description" => product.description.clone(),
+                    "name" => Some(product.name.clone()),
+                    "shippable" => None,
+                    "url" => product.url.clone(),
+                    _ => None,
+                },
+            })
+        })
+        .collect();
+    page(
+        ctx,
+        matches,
+        |product| &product.id,
+        Product::to_json,
+        params,
+        "/v1/products/search",
     )
 }
 
@@ -280,7 +349,6 @@ pub(crate) fn product_for_price(ctx: &mut Ctx<'_>, data: Obj<'_>) -> Result<Stri
     }
     if let Some(product_data) = data.object("product_data")? {
         let product_data = product_data.view();
-        product_data.only(&["name", "description", "metadata", "tax_code", "unit_label"])?;
         let product = Product {
             id: ctx.random.id("prod"),
             created: ctx.now,
@@ -305,19 +373,6 @@ pub(crate) fn product_for_price(ctx: &mut Ctx<'_>, data: Obj<'_>) -> Result<Stri
 }
 
 pub(crate) fn create_price(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "currency",
-        "unit_amount",
-        "unit_amount_decimal",
-        "product",
-        "product_data",
-        "lookup_key",
-        "transfer_lookup_key",
-        "nickname",
-        "metadata",
-        "active",
-        "tax_behavior",
-    ])?;
     let currency = super::currency(params.required_text("currency")?, "currency")?;
     let amount = unit_amount(params)?;
     let metadata = new_metadata(params)?;
@@ -361,14 +416,6 @@ pub(crate) fn update_price(
     id: &str,
     params: Obj<'_>,
 ) -> Result<Value, ApiError> {
-    params.only(&[
-        "lookup_key",
-        "transfer_lookup_key",
-        "nickname",
-        "metadata",
-        "active",
-        "tax_behavior",
-    ])?;
     if ctx.acct.prices.get(id).is_none() {
         return Err(ApiError::not_found("price", id, Some("id")));
     }
@@ -416,17 +463,6 @@ pub(crate) fn update_price(
 }
 
 pub(crate) fn list_prices(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "active",
-        "currency",
-        "product",
-        "lookup_keys",
-        "type",
-        "created",
-    ])?;
     let active = params.boolean("active")?;
     let currency = params.text("currency")?;
     let product = params.text("product")?;
@@ -458,5 +494,36 @@ pub(crate) fn list_prices(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, A
         params,
         "price",
         "/v1/prices",
+    )
+}
+
+pub(crate) fn search_prices(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+    let query = Query::parse(params.required_text("query")?, &PRICES)?;
+    let matches: Vec<&Price> = ctx
+        .acct
+        .prices
+        .newest_first()
+        .filter(|price| !price.inline)
+        .filter(|price| {
+            query.matches(|field| match field {
+                Field::Metadata(key) => price.metadata.get(key).map(str::to_owned),
+                Field::Plain(name) => match *name {
+                    "active" => Some(price.active.to_string()),
+                    "currency" => Some(price.currency.clone()),
+                    "lookup_key" => price.lookup_key.clone(),
+                    "product" => Some(price.product.clone()),
+                    "type" => Some("one_time".to_owned()),
+                    _ => None,
+                },
+            })
+        })
+        .collect();
+    page(
+        ctx,
+        matches,
+        |price| &price.id,
+        Price::to_json,
+        params,
+        "/v1/prices/search",
     )
 }

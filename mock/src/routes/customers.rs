@@ -7,9 +7,10 @@ use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{Address, Customer, previous_attributes};
-use crate::search::{Field, Query, page};
+use crate::search::{CUSTOMERS, Field, Query, page};
 
-const FIELDS: &[&str] = &[
+/// The parameters an update models (the routing table checks them).
+pub(crate) const UPDATE: &[&str] = &[
     "name",
     "email",
     "phone",
@@ -17,13 +18,28 @@ const FIELDS: &[&str] = &[
     "address",
     "metadata",
     "preferred_locales",
-    "invoice_settings",
-    "payment_method",
+    "invoice_settings[default_payment_method]",
+    "invoice_settings[footer]",
     "balance",
     "invoice_prefix",
-    "shipping",
-    "tax_exempt",
     "next_invoice_sequence",
+];
+
+/// The parameters creation models: an update's, and the first payment method.
+pub(crate) const CREATE: &[&str] = &[
+    "name",
+    "email",
+    "phone",
+    "description",
+    "address",
+    "metadata",
+    "preferred_locales",
+    "invoice_settings[default_payment_method]",
+    "invoice_settings[footer]",
+    "balance",
+    "invoice_prefix",
+    "next_invoice_sequence",
+    "payment_method",
 ];
 
 /// A customer that exists and is not deleted.
@@ -49,7 +65,6 @@ fn read_address(params: Obj<'_>) -> Result<Option<Option<Address>>, ApiError> {
         return Ok(None);
     };
     let address = address.view();
-    address.only(&["line1", "line2", "city", "state", "postal_code", "country"])?;
     let part = |name: &str| -> Result<Option<String>, ApiError> {
         Ok(address.nullable_text(name)?.flatten())
     };
@@ -82,7 +97,6 @@ fn limited(
 
 /// Apply every writable field present in `params`.
 fn write_fields(customer: &mut Customer, params: Obj<'_>) -> Result<(), ApiError> {
-    params.only(FIELDS)?;
     if let Some(name) = limited(params.nullable_text("name")?, 256, "name")? {
         customer.name = name;
     }
@@ -112,12 +126,6 @@ fn write_fields(customer: &mut Customer, params: Obj<'_>) -> Result<(), ApiError
     }
     if let Some(settings) = params.object("invoice_settings")? {
         let settings = settings.view();
-        settings.only(&[
-            "default_payment_method",
-            "footer",
-            "custom_fields",
-            "rendering_options",
-        ])?;
         if let Some(method) = settings.nullable_text("default_payment_method")? {
             customer.default_payment_method = method;
         }
@@ -207,14 +215,6 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "email",
-        "created",
-        "test_clock",
-    ])?;
     let created = super::RangeFilter::read(params, "created")?;
     let email = params.text("email")?;
     let items: Vec<&Customer> = ctx
@@ -236,11 +236,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError
 }
 
 pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["query", "limit", "page"])?;
-    let query = Query::parse(
-        params.required_text("query")?,
-        &["email", "name", "phone", "created"],
-    )?;
+    let query = Query::parse(params.required_text("query")?, &CUSTOMERS)?;
     let matches: Vec<&Customer> = ctx
         .acct
         .customers
@@ -249,7 +245,7 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
         .filter(|customer| {
             query.matches(|field| match field {
                 Field::Metadata(key) => customer.metadata.get(key).map(str::to_owned),
-                Field::Plain(name) => match name.as_str() {
+                Field::Plain(name) => match *name {
                     "email" => customer.email.clone(),
                     "name" => customer.name.clone(),
                     "phone" => customer.phone.clone(),
@@ -259,5 +255,12 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
             })
         })
         .collect();
-    page(matches, Customer::to_json, params, "/v1/customers/search")
+    page(
+        ctx,
+        matches,
+        |customer| &customer.id,
+        Customer::to_json,
+        params,
+        "/v1/customers/search",
+    )
 }

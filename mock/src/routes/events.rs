@@ -16,15 +16,6 @@ fn type_matches(pattern: &str, kind: &str) -> bool {
 }
 
 pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "type",
-        "types",
-        "created",
-        "delivery_success",
-    ])?;
     let single = params.text("type")?;
     let types = params.text_list("types")?;
     let created = super::RangeFilter::read(params, "created")?;

@@ -81,7 +81,6 @@ pub(crate) fn build_item(
     let pricing_price = match data.object("pricing")? {
         Some(pricing) => {
             let pricing = pricing.view();
-            pricing.only(&["price"])?;
             Some((
                 pricing.required_text("price")?.to_owned(),
                 pricing.path_of("price"),
@@ -89,86 +88,97 @@ pub(crate) fn build_item(
         }
         None => None,
     };
+    // A preview's `invoice_items[i][price]` names a price directly.
+    let listed_price = match data.text("price")? {
+        Some(price) if !price.is_empty() => Some((price.to_owned(), data.path_of("price"))),
+        _ => None,
+    };
+    let own_unit = data.has("unit_amount") || data.has("unit_amount_decimal");
     let sources = [
-        data.has("amount"),
-        data.has("price_data"),
-        pricing_price.is_some(),
+        ("amount", data.has("amount")),
+        ("price_data", data.has("price_data")),
+        ("pricing[price]", pricing_price.is_some()),
+        ("price", listed_price.is_some()),
+        ("unit_amount_decimal", own_unit),
     ];
-    match sources.iter().filter(|given| **given).count() {
-        0 => {
+    let given: Vec<&str> = sources
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+    match given.as_slice() {
+        [] => {
             return Err(ApiError::invalid(
                 Some("parameter_missing"),
-                "Missing required param: one of amount, price_data or pricing[price].",
+                "Missing required param: one of amount, price_data, pricing[price] or unit_amount_decimal.",
                 Some(data.path_of("price_data")),
             ));
         }
-        1 => {}
-        _ => {
+        [_] => {}
+        [first, second, ..] => {
             return Err(ApiError::invalid(
                 Some("parameters_exclusive"),
-                "Only one of amount, price_data and pricing[price] may be given.",
-                Some(data.path_of("amount")),
+                format!("You may only specify one of these parameters: {first}, {second}."),
+                Some(data.path_of(second)),
             ));
         }
     }
-    let (currency, unit, price, product) = if let Some((price_id, param)) = pricing_price {
-        let price = ctx
-            .acct
-            .prices
-            .get(&price_id)
-            .ok_or_else(|| ApiError::not_found("price", &price_id, Some(&param)))?;
-        (
-            price.currency.clone(),
-            Some(price.unit_amount),
-            Some(price.id.clone()),
-            Some(price.product.clone()),
-        )
-    } else if let Some(price_data) = data.object("price_data")? {
-        let price_data = price_data.view();
-        price_data.only(&[
-            "currency",
-            "product",
-            "product_data",
-            "unit_amount",
-            "unit_amount_decimal",
-            "tax_behavior",
-        ])?;
-        let currency = super::currency(
-            price_data.required_text("currency")?,
-            &price_data.path_of("currency"),
-        )?;
-        let unit = unit_amount(price_data)?;
-        let product = product_for_price(ctx, price_data)?;
-        let price = Price {
-            id: ctx.random.id("price"),
-            created: ctx.now,
-            product: product.clone(),
-            currency: currency.clone(),
-            unit_amount: unit,
-            lookup_key: None,
-            nickname: None,
-            metadata: Default::default(),
-            active: false,
-            inline: true,
+    let (currency, unit, price, product) =
+        if let Some((price_id, param)) = pricing_price.or(listed_price) {
+            let price = ctx
+                .acct
+                .prices
+                .get(&price_id)
+                .ok_or_else(|| ApiError::not_found("price", &price_id, Some(&param)))?;
+            (
+                price.currency.clone(),
+                Some(price.unit_amount),
+                Some(price.id.clone()),
+                Some(price.product.clone()),
+            )
+        } else if let Some(price_data) = data.object("price_data")? {
+            let price_data = price_data.view();
+            let currency = super::currency(
+                price_data.required_text("currency")?,
+                &price_data.path_of("currency"),
+            )?;
+            let unit = unit_amount(price_data)?;
+            let product = product_for_price(ctx, price_data)?;
+            let price = Price {
+                id: ctx.random.id("price"),
+                created: ctx.now,
+                product: product.clone(),
+                currency: currency.clone(),
+                unit_amount: unit,
+                lookup_key: None,
+                nickname: None,
+                metadata: Default::default(),
+                active: false,
+                inline: true,
+            };
+            let price_id = price.id.clone();
+            ctx.acct.prices.insert(price_id.clone(), price);
+            (currency, Some(unit), Some(price_id), Some(product))
+        } else {
+            let unit = if own_unit {
+                Some(super::catalogue::signed_unit_amount(data)?)
+            } else {
+                None
+            };
+            let currency = match data.text("currency")? {
+                Some(currency) => super::currency(currency, &data.path_of("currency"))?,
+                None => match invoice {
+                    Some((_, currency)) => currency.to_owned(),
+                    None => ctx
+                        .acct
+                        .customers
+                        .get(customer)
+                        .and_then(|customer| customer.currency.clone())
+                        .unwrap_or_else(|| ctx.settings.default_currency.clone()),
+                },
+            };
+            (currency, unit, None, None)
         };
-        let price_id = price.id.clone();
-        ctx.acct.prices.insert(price_id.clone(), price);
-        (currency, Some(unit), Some(price_id), Some(product))
-    } else {
-        let currency = match data.text("currency")? {
-            Some(currency) => super::currency(currency, &data.path_of("currency"))?,
-            None => match invoice {
-                Some((_, currency)) => currency.to_owned(),
-                None => ctx
-                    .acct
-                    .customers
-                    .get(customer)
-                    .and_then(|customer| customer.currency.clone())
-                    .unwrap_or_else(|| ctx.settings.default_currency.clone()),
-            },
-        };
-        (currency, None, None, None)
-    };
     let amount = match unit {
         Some(unit) => unit.checked_mul(quantity).ok_or_else(|| {
             ApiError::invalid(
@@ -201,7 +211,6 @@ pub(crate) fn build_item(
     let (period_start, period_end) = match data.object("period")? {
         Some(period) => {
             let period = period.view();
-            period.only(&["start", "end"])?;
             (
                 period.required_integer("start")?,
                 period.required_integer("end")?,
@@ -244,26 +253,26 @@ pub(crate) fn store_item(ctx: &mut Ctx<'_>, item: InvoiceItem) -> Value {
     json
 }
 
-const CREATE_FIELDS: &[&str] = &[
+/// The parameters invoice item creation models.
+pub(crate) const CREATE: &[&str] = &[
     "customer",
     "invoice",
     "description",
     "quantity",
     "amount",
     "currency",
-    "price_data",
-    "pricing",
+    "unit_amount_decimal",
+    "price_data[currency]",
+    "price_data[product]",
+    "price_data[unit_amount]",
+    "price_data[unit_amount_decimal]",
+    "pricing[price]",
     "metadata",
     "period",
     "discountable",
-    "tax_rates",
-    "tax_behavior",
-    "tax_code",
-    "discounts",
 ];
 
 pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(CREATE_FIELDS)?;
     let customer = params.required_text("customer")?;
     live(ctx, customer, Some("customer"))?;
     let invoice = match params.text("invoice")? {
@@ -319,14 +328,6 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "description",
-        "quantity",
-        "amount",
-        "metadata",
-        "period",
-        "discountable",
-    ])?;
     let change = metadata_change(params)?;
     let item = editable(ctx, id)?;
     let before = item.to_json();
@@ -395,15 +396,6 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "customer",
-        "invoice",
-        "pending",
-        "created",
-    ])?;
     let customer = params.text("customer")?;
     let invoice = params.text("invoice")?;
     let pending = params.boolean("pending")?;

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{CustomerSnapshot, Finalized, Invoice, previous_attributes};
 use crate::rules;
-use crate::search::{Field, Query, page};
+use crate::search::{Field, INVOICES, Query, page};
 use crate::state::InvoiceNumbering;
 use billbridge::domain::status::InvoiceStatus;
 
@@ -64,7 +64,8 @@ fn change(
     Ok(after)
 }
 
-const CREATE_FIELDS: &[&str] = &[
+/// The parameters invoice creation models.
+pub(crate) const CREATE: &[&str] = &[
     "customer",
     "currency",
     "collection_method",
@@ -78,7 +79,64 @@ const CREATE_FIELDS: &[&str] = &[
     "pending_invoice_items_behavior",
     "default_payment_method",
     "statement_descriptor",
-    "automatic_tax",
+    "automatic_tax[enabled]",
+];
+
+/// The parameters an invoice update models (which of them a status allows is
+/// Stripe's rule, checked by the handler).
+pub(crate) const UPDATE: &[&str] = &[
+    "collection_method",
+    "days_until_due",
+    "due_date",
+    "auto_advance",
+    "description",
+    "footer",
+    "custom_fields",
+    "metadata",
+    "default_payment_method",
+    "statement_descriptor",
+    "automatic_tax[enabled]",
+];
+
+/// The parameters the preview models.
+pub(crate) const PREVIEW: &[&str] = &[
+    "customer",
+    "currency",
+    "automatic_tax[enabled]",
+    "invoice_items[][amount]",
+    "invoice_items[][currency]",
+    "invoice_items[][description]",
+    "invoice_items[][discountable]",
+    "invoice_items[][metadata]",
+    "invoice_items[][period]",
+    "invoice_items[][price]",
+    "invoice_items[][price_data][currency]",
+    "invoice_items[][price_data][product]",
+    "invoice_items[][price_data][unit_amount]",
+    "invoice_items[][price_data][unit_amount_decimal]",
+    "invoice_items[][quantity]",
+    "invoice_items[][unit_amount]",
+    "invoice_items[][unit_amount_decimal]",
+];
+
+/// The parameters `add_lines` models.
+pub(crate) const ADD_LINES: &[&str] = &[
+    "invoice_metadata",
+    "lines[][amount]",
+    "lines[][description]",
+    "lines[][discountable]",
+    "lines[][metadata]",
+    "lines[][period]",
+    "lines[][price_data][currency]",
+    "lines[][price_data][product]",
+    "lines[][price_data][product_data][name]",
+    "lines[][price_data][product_data][metadata]",
+    "lines[][price_data][product_data][tax_code]",
+    "lines[][price_data][product_data][unit_label]",
+    "lines[][price_data][unit_amount]",
+    "lines[][price_data][unit_amount_decimal]",
+    "lines[][pricing][price]",
+    "lines[][quantity]",
 ];
 
 /// Fields that stay editable once an invoice is open or uncollectible.
@@ -125,7 +183,6 @@ fn custom_fields(params: Obj<'_>) -> Result<Option<Vec<(String, String)>>, ApiEr
         .iter()
         .map(|field| {
             let field = field.view();
-            field.only(&["name", "value"])?;
             Ok((
                 field.required_text("name")?.to_owned(),
                 field.required_text("value")?.to_owned(),
@@ -212,7 +269,6 @@ fn write_fields(invoice: &mut Invoice, params: Obj<'_>, now: i64) -> Result<(), 
 }
 
 pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(CREATE_FIELDS)?;
     let customer_id = params.required_text("customer")?.to_owned();
     let customer = live(ctx, &customer_id, Some("customer"))?;
     let customer_currency = customer.currency.clone();
@@ -286,6 +342,7 @@ fn blank_invoice(id: String, customer: &str, currency: String, now: i64) -> Invo
         items: Vec::new(),
         finalized: None,
         amount_paid: 0,
+        amount_paid_off_stripe: 0,
         finalized_at: None,
         paid_at: None,
         voided_at: None,
@@ -301,14 +358,6 @@ fn blank_invoice(id: String, customer: &str, currency: String, now: i64) -> Invo
 /// would compute it (pending items and `invoice_items[i]` as lines, balance applied),
 /// without creating anything: the work happens on a scratch copy of the account.
 pub(crate) fn create_preview(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "customer",
-        "currency",
-        "invoice_items",
-        "pending_invoice_items_behavior",
-        "automatic_tax",
-        "preview_mode",
-    ])?;
     let customer_id = params.required_text("customer")?.to_owned();
     let customer = live(ctx, &customer_id, Some("customer"))?;
     let customer_currency = customer.currency.clone();
@@ -349,17 +398,6 @@ pub(crate) fn create_preview(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value
     }
     for line in params.object_list("invoice_items")? {
         let line = line.view();
-        line.only(&[
-            "description",
-            "quantity",
-            "amount",
-            "currency",
-            "price_data",
-            "pricing",
-            "metadata",
-            "period",
-            "discountable",
-        ])?;
         let mut item = build_item(&mut scratch, line, &customer_id, Some((&id, &currency)))?;
         item.line_id = format!("il_tmp_{}", scratch.random.alphanumeric(24));
         invoice.items.push(item.id.clone());
@@ -387,13 +425,11 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(CREATE_FIELDS)?;
     let now = ctx.now;
     let current = invoice(ctx, id)?;
     let status = current.status.clone();
-    let has_lines = !current.items.is_empty();
     let allowed: &[&str] = match status {
-        InvoiceStatus::Draft => CREATE_FIELDS,
+        InvoiceStatus::Draft => UPDATE,
         InvoiceStatus::Open | InvoiceStatus::Uncollectible => OPEN_EDITABLE,
         _ => &["metadata"],
     };
@@ -414,15 +450,6 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Val
     }
     let change_metadata = metadata_change(params)?;
     let mut updated = current.clone();
-    if let Some(currency) = params.text("currency")? {
-        if has_lines {
-            return Err(ApiError::not_editable(
-                "The currency of an invoice with lines cannot be changed.",
-                Some("currency"),
-            ));
-        }
-        updated.currency = super::currency(currency, "currency")?;
-    }
     if params.has("due_date")
         && status != InvoiceStatus::Draft
         && updated.collection_method != "send_invoice"
@@ -462,7 +489,6 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
 }
 
 pub(crate) fn lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["limit", "starting_after", "ending_before"])?;
     let current = invoice(ctx, id)?;
     // Lines keep their order; the cursor walks forward through it.
     let items: Vec<_> = ctx.acct.lines_of(current).collect();
@@ -477,7 +503,6 @@ pub(crate) fn lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Valu
 }
 
 pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["lines", "invoice_metadata"])?;
     let lines = params.object_list("lines")?;
     if lines.is_empty() {
         return Err(ApiError::missing("lines"));
@@ -487,18 +512,6 @@ pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<
     let mut built = Vec::new();
     for line in &lines {
         let line = line.view();
-        line.only(&[
-            "description",
-            "quantity",
-            "metadata",
-            "period",
-            "pricing",
-            "price_data",
-            "amount",
-            "discountable",
-            "tax_rates",
-            "discounts",
-        ])?;
         built.push(build_item(ctx, line, &customer, Some((id, &currency)))?);
     }
     let before = render(ctx, id)?;
@@ -540,7 +553,6 @@ fn require_status(
 }
 
 pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["auto_advance"])?;
     let current = invoice(ctx, id)?;
     require_status(current, &[InvoiceStatus::Draft], "finalize")?;
     let total = ctx.acct.amounts(current).total;
@@ -643,8 +655,7 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     Ok(after_finalized)
 }
 
-pub(crate) fn send(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[])?;
+pub(crate) fn send(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
     require_status(
         invoice(ctx, id)?,
         &[
@@ -677,14 +688,6 @@ fn card_outcome(payment_method: &str) -> Option<CardOutcome> {
 }
 
 pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "paid_out_of_band",
-        "payment_method",
-        "source",
-        "forgive",
-        "off_session",
-        "mandate",
-    ])?;
     let current = invoice(ctx, id)?;
     if current.status == InvoiceStatus::Paid {
         return Err(ApiError::unexpected_status(format!(
@@ -704,6 +707,7 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
             invoice.amount_paid = invoice
                 .finalized
                 .map_or(0, |finalized| finalized.amount_due);
+            invoice.amount_paid_off_stripe = invoice.amount_paid;
         });
     }
     let payment_method = match params.text("payment_method")? {
@@ -760,8 +764,7 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
     }
 }
 
-pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[])?;
+pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
     let current = invoice(ctx, id)?;
     require_status(
         current,
@@ -795,12 +798,7 @@ pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value
     })
 }
 
-pub(crate) fn mark_uncollectible(
-    ctx: &mut Ctx<'_>,
-    id: &str,
-    params: Obj<'_>,
-) -> Result<Value, ApiError> {
-    params.only(&[])?;
+pub(crate) fn mark_uncollectible(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
     require_status(
         invoice(ctx, id)?,
         &[InvoiceStatus::Open],
@@ -814,17 +812,6 @@ pub(crate) fn mark_uncollectible(
 }
 
 pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "customer",
-        "status",
-        "collection_method",
-        "created",
-        "due_date",
-        "subscription",
-    ])?;
     let customer = params.text("customer")?;
     let status = params.text("status")?;
     if let Some(status) = status
@@ -872,19 +859,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError
 }
 
 pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
-    params.only(&["query", "limit", "page"])?;
-    let query = Query::parse(
-        params.required_text("query")?,
-        &[
-            "customer",
-            "status",
-            "number",
-            "created",
-            "currency",
-            "total",
-            "amount_due",
-        ],
-    )?;
+    let query = Query::parse(params.required_text("query")?, &INVOICES)?;
     let matches: Vec<&Invoice> = ctx
         .acct
         .invoices
@@ -892,21 +867,22 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
         .filter(|invoice| {
             query.matches(|field| match field {
                 Field::Metadata(key) => invoice.metadata.get(key).map(str::to_owned),
-                Field::Plain(name) => match name.as_str() {
+                Field::Plain(name) => match *name {
                     "customer" => Some(invoice.customer.clone()),
                     "status" => Some(invoice.status.as_str().to_owned()),
                     "number" => invoice.number.clone(),
                     "created" => Some(invoice.created.to_string()),
                     "currency" => Some(invoice.currency.clone()),
                     "total" => Some(ctx.acct.amounts(invoice).total.to_string()),
-                    "amount_due" => Some(ctx.acct.amounts(invoice).amount_due.to_string()),
                     _ => None,
                 },
             })
         })
         .collect();
     page(
+        ctx,
         matches,
+        |invoice| &invoice.id,
         |invoice| ctx.acct.invoice_json(invoice, ctx.settings),
         params,
         "/v1/invoices/search",

@@ -8,12 +8,16 @@ mod events;
 mod invoiceitems;
 mod invoices;
 
+use std::fmt;
+
 use serde_json::{Value, json};
 
 use super::clock::Random;
 use super::error::ApiError;
+use super::expand;
 use super::form::{Form, Obj};
 use super::objects::{Event, MetadataMap};
+use super::params;
 use super::state::{Account, Settings};
 use billbridge::domain::money::{Currency, MAX_STRIPE_AMOUNT};
 use billbridge::stripe::transport::Method;
@@ -44,73 +48,264 @@ impl Ctx<'_> {
             account: self.acct.id.clone(),
             api_version: self.settings.api_version.clone(),
         };
+        if let Some(id) = event.object["id"].as_str() {
+            self.acct.written_at.insert(id.to_owned(), self.now);
+        }
         self.acct.events.insert(event.id.clone(), event.clone());
         self.events.push(event);
     }
+
+    /// Whether search finds the object `id` now: always, unless a search lag is set
+    /// and the object was written within it.
+    pub(crate) fn searchable(&self, id: &str) -> bool {
+        self.settings.search_lag_seconds == 0
+            || self
+                .acct
+                .written_at
+                .get(id)
+                .is_none_or(|written| self.now - written >= self.settings.search_lag_seconds)
+    }
 }
 
-/// Answer one request on the account in `ctx`.
+/// A handler: the account context, the path's `{…}` segments in order, the parameters.
+type Handler = fn(&mut Ctx<'_>, &[&str], Obj<'_>) -> Result<Value, ApiError>;
+
+/// One operation the mock serves: its method and path template in the spelling of
+/// Stripe's OpenAPI description, the parameters it models, and its handler.
+pub struct Operation {
+    /// GET, POST or DELETE.
+    pub method: Method,
+    /// The path template, e.g. `/v1/invoices/{invoice}/finalize`.
+    pub template: &'static str,
+    /// The request parameters the mock models, as bracket paths (`[]` for any array
+    /// index, `[*]` for any map key); a path covers everything below it. Every other
+    /// parameter of the operation's published schema is answered with a 400 naming it
+    /// (see `mock/PARAMETERS.md`); `expand[]` is modelled everywhere.
+    pub modelled: &'static [&'static str],
+    handler: Handler,
+}
+
+impl fmt::Debug for Operation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{} {}", self.method, self.template)
+    }
+}
+
+impl Operation {
+    /// The parameters of the published schema this operation does not model, each at
+    /// the highest path where nothing below is modelled.
+    pub fn unmodelled(&self) -> Vec<String> {
+        params::operation_shape(self.method.as_str(), self.template)
+            .map(|shape| params::unmodelled(shape, self.modelled))
+            .unwrap_or_default()
+    }
+
+    /// The path's `{…}` segments when `segments` matches this template.
+    fn matches<'p>(&self, segments: &[&'p str]) -> Option<Vec<&'p str>> {
+        let template = self.template.strip_prefix('/')?.split('/');
+        let mut ids = Vec::new();
+        let mut count = 0;
+        for (expected, given) in template.zip(segments) {
+            count += 1;
+            if expected.starts_with('{') {
+                if given.is_empty() {
+                    return None;
+                }
+                ids.push(*given);
+            } else if expected != *given {
+                return None;
+            }
+        }
+        (count == segments.len() && count == self.template.matches('/').count()).then_some(ids)
+    }
+}
+
+const SEARCH: &[&str] = &["query", "limit", "page"];
+const NONE: &[&str] = &[];
+
+macro_rules! op {
+    ($method:ident $template:literal, $modelled:expr, $handler:expr) => {
+        Operation {
+            method: Method::$method,
+            template: $template,
+            modelled: $modelled,
+            handler: $handler,
+        }
+    };
+}
+
+/// Every operation the mock serves. A literal segment wins over a `{…}` one
+/// (`/v1/customers/search` is not a customer id); any other request is answered as
+/// Stripe answers an unknown URL (404 `invalid_request_error`).
+static OPERATIONS: &[Operation] = &[
+    op!(Post "/v1/customers", customers::CREATE, |ctx, _, params| customers::create(ctx, params)),
+    op!(Get "/v1/customers", &["limit", "starting_after", "ending_before", "created", "email"],
+        |ctx, _, params| customers::list(ctx, params)),
+    op!(Get "/v1/customers/search", SEARCH, |ctx, _, params| customers::search(ctx, params)),
+    op!(Get "/v1/customers/{customer}", NONE, |ctx, ids, _| customers::retrieve(ctx, ids[0])),
+    op!(Post "/v1/customers/{customer}", customers::UPDATE,
+        |ctx, ids, params| customers::update(ctx, ids[0], params)),
+    op!(Delete "/v1/customers/{customer}", NONE, |ctx, ids, _| customers::delete(ctx, ids[0])),
+    op!(Post "/v1/customers/{customer}/balance_transactions",
+        &["amount", "currency", "description", "metadata"],
+        |ctx, ids, params| balance::create(ctx, ids[0], params)),
+    op!(Get "/v1/customers/{customer}/balance_transactions",
+        &["limit", "starting_after", "ending_before", "created", "invoice"],
+        |ctx, ids, params| balance::list(ctx, ids[0], params)),
+    op!(Get "/v1/customers/{customer}/balance_transactions/{transaction}", NONE,
+        |ctx, ids, _| balance::retrieve(ctx, ids[0], ids[1])),
+    op!(Post "/v1/customers/{customer}/balance_transactions/{transaction}",
+        &["description", "metadata"],
+        |ctx, ids, params| balance::update(ctx, ids[0], ids[1], params)),
+    op!(Post "/v1/products", catalogue::PRODUCT_CREATE,
+        |ctx, _, params| catalogue::create_product(ctx, params)),
+    op!(Get "/v1/products", &["limit", "starting_after", "ending_before", "created", "active", "ids"],
+        |ctx, _, params| catalogue::list_products(ctx, params)),
+    op!(Get "/v1/products/search", SEARCH, |ctx, _, params| catalogue::search_products(ctx, params)),
+    op!(Get "/v1/products/{id}", NONE, |ctx, ids, _| catalogue::retrieve_product(ctx, ids[0])),
+    op!(Post "/v1/products/{id}", catalogue::PRODUCT_UPDATE,
+        |ctx, ids, params| catalogue::update_product(ctx, ids[0], params)),
+    op!(Delete "/v1/products/{id}", NONE, |ctx, ids, _| catalogue::delete_product(ctx, ids[0])),
+    op!(Post "/v1/prices", catalogue::PRICE_CREATE, |ctx, _, params| catalogue::create_price(ctx, params)),
+    op!(Get "/v1/prices", catalogue::PRICE_LIST, |ctx, _, params| catalogue::list_prices(ctx, params)),
+    op!(Get "/v1/prices/search", SEARCH, |ctx, _, params| catalogue::search_prices(ctx, params)),
+    op!(Get "/v1/prices/{price}", NONE, |ctx, ids, _| catalogue::retrieve_price(ctx, ids[0])),
+    op!(Post "/v1/prices/{price}", &["lookup_key", "transfer_lookup_key", "nickname", "metadata", "active"],
+        |ctx, ids, params| catalogue::update_price(ctx, ids[0], params)),
+    op!(Post "/v1/invoiceitems", invoiceitems::CREATE, |ctx, _, params| invoiceitems::create(ctx, params)),
+    op!(Get "/v1/invoiceitems",
+        &["limit", "starting_after", "ending_before", "created", "customer", "invoice", "pending"],
+        |ctx, _, params| invoiceitems::list(ctx, params)),
+    op!(Get "/v1/invoiceitems/{invoiceitem}", NONE, |ctx, ids, _| invoiceitems::retrieve(ctx, ids[0])),
+    op!(Post "/v1/invoiceitems/{invoiceitem}",
+        &["description", "quantity", "amount", "metadata", "period", "discountable"],
+        |ctx, ids, params| invoiceitems::update(ctx, ids[0], params)),
+    op!(Delete "/v1/invoiceitems/{invoiceitem}", NONE, |ctx, ids, _| invoiceitems::delete(ctx, ids[0])),
+    op!(Post "/v1/invoices", invoices::CREATE, |ctx, _, params| invoices::create(ctx, params)),
+    op!(Get "/v1/invoices",
+        &["limit", "starting_after", "ending_before", "created", "customer", "status",
+          "collection_method", "due_date"],
+        |ctx, _, params| invoices::list(ctx, params)),
+    op!(Get "/v1/invoices/search", SEARCH, |ctx, _, params| invoices::search(ctx, params)),
+    op!(Post "/v1/invoices/create_preview", invoices::PREVIEW,
+        |ctx, _, params| invoices::create_preview(ctx, params)),
+    op!(Get "/v1/invoices/{invoice}", NONE, |ctx, ids, _| invoices::retrieve(ctx, ids[0])),
+    op!(Post "/v1/invoices/{invoice}", invoices::UPDATE,
+        |ctx, ids, params| invoices::update(ctx, ids[0], params)),
+    op!(Delete "/v1/invoices/{invoice}", NONE, |ctx, ids, _| invoices::delete(ctx, ids[0])),
+    op!(Get "/v1/invoices/{invoice}/lines", &["limit", "starting_after", "ending_before"],
+        |ctx, ids, params| invoices::lines(ctx, ids[0], params)),
+    op!(Post "/v1/invoices/{invoice}/add_lines", invoices::ADD_LINES,
+        |ctx, ids, params| invoices::add_lines(ctx, ids[0], params)),
+    op!(Post "/v1/invoices/{invoice}/finalize", &["auto_advance"],
+        |ctx, ids, params| invoices::finalize(ctx, ids[0], params)),
+    op!(Post "/v1/invoices/{invoice}/send", NONE, |ctx, ids, _| invoices::send(ctx, ids[0])),
+    op!(Post "/v1/invoices/{invoice}/pay", &["paid_out_of_band", "payment_method"],
+        |ctx, ids, params| invoices::pay(ctx, ids[0], params)),
+    op!(Post "/v1/invoices/{invoice}/void", NONE, |ctx, ids, _| invoices::void(ctx, ids[0])),
+    op!(Post "/v1/invoices/{invoice}/mark_uncollectible", NONE,
+        |ctx, ids, _| invoices::mark_uncollectible(ctx, ids[0])),
+    op!(Get "/v1/events", &["limit", "starting_after", "ending_before", "created", "type", "types"],
+        |ctx, _, params| events::list(ctx, params)),
+    op!(Get "/v1/events/{id}", NONE, |ctx, ids, _| events::retrieve(ctx, ids[0])),
+];
+
+/// Check a request against the published schema of the operation it names, as Stripe
+/// would (unknown, missing and mistyped parameters), whether or not the mock models
+/// every parameter: for checking what a client sends.
 ///
 /// # Errors
-/// Any Stripe-shaped error the request deserves.
-pub(crate) fn route(
-    ctx: &mut Ctx<'_>,
+/// Stripe's error message for the first problem, or for a path the mock does not serve.
+pub fn check_parameters(
     method: Method,
     path: &str,
-    form: &Form,
-) -> Result<Value, ApiError> {
-    let unknown = || ApiError::unknown_route(method.as_str(), path);
-    let rest = path.strip_prefix("/v1/").ok_or_else(unknown)?;
+    params: &[(String, String)],
+) -> Result<(), String> {
+    let form = Form::decode(params).map_err(|error| error.message)?;
+    let (operation, _) = find(method, path)
+        .ok_or_else(|| format!("{method} {path} is not an operation the mock serves"))?;
+    let shape = params::operation_shape(method.as_str(), operation.template)
+        .ok_or_else(|| format!("{operation:?} has no published schema"))?;
+    params::check(shape, &form, None, &format!("{operation:?}")).map_err(|error| {
+        format!(
+            "{operation:?}: {} ({})",
+            error.message,
+            error.param.unwrap_or_default()
+        )
+    })
+}
+
+/// Every operation the mock serves, in the order of its routing table.
+pub fn operations() -> &'static [Operation] {
+    OPERATIONS
+}
+
+/// The operation `method` `path` names, with its path segments: a literal segment
+/// beats a `{…}` one.
+pub(crate) fn find(method: Method, path: &str) -> Option<(&'static Operation, Vec<&str>)> {
+    let rest = path.strip_prefix('/')?;
     let segments: Vec<&str> = rest.split('/').collect();
-    let params = form.obj();
-    use Method::{Delete, Get, Post};
-    match (method, segments.as_slice()) {
-        (Post, ["customers"]) => customers::create(ctx, params),
-        (Get, ["customers"]) => customers::list(ctx, params),
-        (Get, ["customers", "search"]) => customers::search(ctx, params),
-        (Get, ["customers", id]) => customers::retrieve(ctx, id),
-        (Post, ["customers", id]) => customers::update(ctx, id, params),
-        (Delete, ["customers", id]) => customers::delete(ctx, id),
-        (Post, ["customers", id, "balance_transactions"]) => balance::create(ctx, id, params),
-        (Get, ["customers", id, "balance_transactions"]) => balance::list(ctx, id, params),
-        (Get, ["customers", id, "balance_transactions", txn]) => balance::retrieve(ctx, id, txn),
-        (Post, ["customers", id, "balance_transactions", txn]) => {
-            balance::update(ctx, id, txn, params)
+    OPERATIONS
+        .iter()
+        .filter(|operation| operation.method == method)
+        .filter_map(|operation| operation.matches(&segments).map(|ids| (operation, ids)))
+        .min_by_key(|(_, ids)| ids.len())
+}
+
+/// A request matched to its operation, its parameters checked.
+pub(crate) struct Routed<'p> {
+    operation: &'static Operation,
+    ids: Vec<&'p str>,
+}
+
+impl Routed<'_> {
+    /// Run the operation's handler on the account in `ctx`.
+    ///
+    /// # Errors
+    /// Any Stripe-shaped error the request deserves.
+    pub(crate) fn run(&self, ctx: &mut Ctx<'_>, form: &Form) -> Result<Value, ApiError> {
+        let paths = form.obj().text_list("expand")?;
+        if paths.is_empty() {
+            return (self.operation.handler)(ctx, &self.ids, form.obj());
         }
-        (Post, ["products"]) => catalogue::create_product(ctx, params),
-        (Get, ["products"]) => catalogue::list_products(ctx, params),
-        (Get, ["products", id]) => catalogue::retrieve_product(ctx, id),
-        (Post, ["products", id]) => catalogue::update_product(ctx, id, params),
-        (Delete, ["products", id]) => catalogue::delete_product(ctx, id),
-        (Post, ["prices"]) => catalogue::create_price(ctx, params),
-        (Get, ["prices"]) => catalogue::list_prices(ctx, params),
-        (Get, ["prices", id]) => catalogue::retrieve_price(ctx, id),
-        (Post, ["prices", id]) => catalogue::update_price(ctx, id, params),
-        (Post, ["invoiceitems"]) => invoiceitems::create(ctx, params),
-        (Get, ["invoiceitems"]) => invoiceitems::list(ctx, params),
-        (Get, ["invoiceitems", id]) => invoiceitems::retrieve(ctx, id),
-        (Post, ["invoiceitems", id]) => invoiceitems::update(ctx, id, params),
-        (Delete, ["invoiceitems", id]) => invoiceitems::delete(ctx, id),
-        (Post, ["invoices"]) => invoices::create(ctx, params),
-        (Get, ["invoices"]) => invoices::list(ctx, params),
-        (Get, ["invoices", "search"]) => invoices::search(ctx, params),
-        (Post, ["invoices", "create_preview"]) => invoices::create_preview(ctx, params),
-        (Get, ["invoices", id]) => invoices::retrieve(ctx, id),
-        (Post, ["invoices", id]) => invoices::update(ctx, id, params),
-        (Delete, ["invoices", id]) => invoices::delete(ctx, id),
-        (Get, ["invoices", id, "lines"]) => invoices::lines(ctx, id, params),
-        (Post, ["invoices", id, "add_lines"]) => invoices::add_lines(ctx, id, params),
-        (Post, ["invoices", id, "finalize"]) => invoices::finalize(ctx, id, params),
-        (Post, ["invoices", id, "send"]) => invoices::send(ctx, id, params),
-        (Post, ["invoices", id, "pay"]) => invoices::pay(ctx, id, params),
-        (Post, ["invoices", id, "void"]) => invoices::void(ctx, id, params),
-        (Post, ["invoices", id, "mark_uncollectible"]) => {
-            invoices::mark_uncollectible(ctx, id, params)
+        // A path that cannot be expanded is known only once the answer exists; the
+        // request must then change nothing, so its changes are undone.
+        let before = (ctx.acct.clone(), ctx.random.clone());
+        let mut body = (self.operation.handler)(ctx, &self.ids, form.obj())?;
+        match expand::expand(ctx.acct, ctx.settings, &mut body, &paths) {
+            Ok(()) => Ok(body),
+            Err(error) => {
+                (*ctx.acct, *ctx.random) = before;
+                ctx.events.clear();
+                Err(error)
+            }
         }
-        (Get, ["events"]) => events::list(ctx, params),
-        (Get, ["events", id]) => events::retrieve(ctx, id),
-        _ => Err(unknown()),
     }
+}
+
+/// Match a request to its operation and check its parameters against the operation's
+/// published schema and the parameters it models. Nothing has run yet, so a failure
+/// here is not saved under an idempotency key (Stripe saves only answers of requests
+/// whose execution began).
+///
+/// # Errors
+/// 404 for an unknown URL; 400 for unknown, missing, invalid or unmodelled parameters.
+pub(crate) fn route<'p>(
+    method: Method,
+    path: &'p str,
+    form: &Form,
+) -> Result<Routed<'p>, ApiError> {
+    let (operation, ids) =
+        find(method, path).ok_or_else(|| ApiError::unknown_route(method.as_str(), path))?;
+    if let Some(shape) = params::operation_shape(method.as_str(), operation.template) {
+        params::check(
+            shape,
+            form,
+            Some(operation.modelled),
+            &format!("{operation:?}"),
+        )?;
+    }
+    Ok(Routed { operation, ids })
 }
 
 /// A metadata change as sent: clear everything, or set / delete key by key.
@@ -243,7 +438,6 @@ impl RangeFilter {
         let mut filter = Self::default();
         if let Some(bounds) = params.object(name).ok().flatten() {
             let bounds = bounds.view();
-            bounds.only(&["gt", "gte", "lt", "lte"])?;
             filter.gt = bounds.integer("gt")?;
             filter.gte = bounds.integer("gte")?;
             filter.lt = bounds.integer("lt")?;
@@ -314,6 +508,13 @@ pub(crate) fn paginate<T>(
 ///
 /// # Errors
 /// 400 outside that range.
+/// Whether the request's `expand[]` names `path`.
+pub(crate) fn expands(params: Obj<'_>, path: &str) -> bool {
+    params
+        .text_list("expand")
+        .is_ok_and(|paths| paths.iter().any(|expanded| expanded == path))
+}
+
 pub(crate) fn read_limit(params: Obj<'_>) -> Result<usize, ApiError> {
     match params.integer("limit")? {
         None => Ok(10),

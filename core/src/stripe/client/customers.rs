@@ -7,7 +7,7 @@ use super::{
     search_pager,
 };
 use crate::redact::{metadata_pairs, redacted};
-use crate::stripe::error::StripeError;
+use crate::stripe::error::{InputError, StripeError};
 use crate::stripe::form::{Form, FormValue};
 use crate::stripe::models::{Customer, Deleted};
 use crate::stripe::pagination::Pager;
@@ -157,7 +157,9 @@ pub struct UpdateCustomer {
     pub address: Option<AddressParams>,
     /// Metadata changes, in order (`""` removes a key).
     pub metadata: MetadataParams,
-    /// New preferred locales; `Some(vec![])` clears them.
+    /// New preferred locales, replacing the old ones. Stripe's published schema has
+    /// no value for an empty list (no `""` for this field), so `Some(vec![])` is
+    /// refused by [`UpdateCustomer::validate`] rather than sent.
     pub preferred_locales: Option<Vec<String>>,
     /// New `invoice_settings[default_payment_method]`; `Some("")` clears it.
     pub default_payment_method: Option<String>,
@@ -190,6 +192,20 @@ impl fmt::Debug for UpdateCustomer {
 }
 
 impl UpdateCustomer {
+    /// Checks what Stripe's schema cannot express before anything is sent.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidParameters`] for an empty `preferred_locales` (the schema
+    /// has no way to send an empty list).
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.preferred_locales.as_ref().is_some_and(Vec::is_empty) {
+            return Err(InputError::InvalidParameters {
+                reason: "preferred_locales cannot be emptied: Stripe's schema has no value for an empty list",
+            });
+        }
+        Ok(())
+    }
+
     /// The form parameters.
     pub fn to_form(&self) -> Form {
         let mut form = Form::new()
@@ -201,10 +217,8 @@ impl UpdateCustomer {
             form = form.field("address", address.to_value());
         }
         form = encode_metadata(form, &self.metadata);
-        match &self.preferred_locales {
-            Some(locales) if locales.is_empty() => form = form.unset("preferred_locales"),
-            Some(locales) => form = form.list("preferred_locales", locales.iter()),
-            None => {}
+        if let Some(locales) = &self.preferred_locales {
+            form = form.list("preferred_locales", locales.iter());
         }
         if let Some(method) = &self.default_payment_method {
             form = form.map("invoice_settings", [("default_payment_method", method)]);
@@ -281,7 +295,8 @@ impl Customers<'_> {
     /// `POST /v1/customers/{id}`.
     ///
     /// # Errors
-    /// [`StripeError::InvalidRequest`] for a malformed id, then any error of
+    /// [`StripeError::InvalidRequest`] for a malformed id or parameters
+    /// [`UpdateCustomer::validate`] refuses (nothing sent), then any error of
     /// [`StripeClient::send`].
     pub async fn update(
         &self,
@@ -289,6 +304,7 @@ impl Customers<'_> {
         params: &UpdateCustomer,
         context: &RequestContext,
     ) -> Result<Customer, StripeError> {
+        params.validate()?;
         let path = format!("/v1/customers/{}", path_id("customer", id)?);
         self.client
             .send(Method::Post, &path, params.to_form().encode(), context)

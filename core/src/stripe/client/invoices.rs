@@ -623,13 +623,21 @@ impl Invoices<'_> {
     /// `GET /v1/invoices` with filters, newest first, as a pager.
     ///
     /// # Errors
-    /// [`StripeError::InvalidRequest`] for a limit outside 1–100.
+    /// [`StripeError::InvalidRequest`] for a limit outside 1–100, or the status
+    /// [`InvoiceStatus::Deleted`] (billbridge's record of a deleted draft, which Stripe
+    /// does not list).
     pub fn list(
         &self,
         params: &ListInvoices,
         context: &RequestContext,
     ) -> Result<Pager<Invoice>, StripeError> {
         check_limit(params.limit)?;
+        if params.status == Some(InvoiceStatus::Deleted) {
+            return Err(InputError::InvalidParameters {
+                reason: "status: Stripe lists no deleted invoices (`deleted` is billbridge's record of a deleted draft)",
+            }
+            .into());
+        }
         Ok(Pager::list(
             self.client,
             "/v1/invoices",

@@ -559,6 +559,9 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &StripeResponse) -> Result<T
 fn api_error(response: &StripeResponse) -> ApiError {
     let request_id = response.request_id().map(str::to_owned);
     let mut error = ApiError::from_status(response.status, request_id);
+    error.idempotent_replayed = response
+        .header("Idempotent-Replayed")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
     let Ok(body) = serde_json::from_slice::<ErrorBody>(&response.body) else {
         return error;
     };
