@@ -240,6 +240,12 @@ impl PyBalanceApplication {
         self.0.paid_at_finalization()
     }
 
+    /// A remainder below the minimum charge, moved to the balance as a debit.
+    #[getter]
+    fn deferred_to_balance(&self) -> PyMoney {
+        PyMoney(self.0.deferred_to_balance())
+    }
+
     /// `"open"`, `"paid_nothing_due"` or `"paid_below_minimum"`.
     #[getter]
     fn outcome(&self) -> &'static str {

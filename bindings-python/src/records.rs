@@ -145,6 +145,12 @@ impl PyInvoicePreview {
         self.0.paid_at_finalization
     }
 
+    /// A remainder below the minimum charge Stripe would carry to the balance.
+    #[getter]
+    fn carried_to_balance(&self) -> PyMoney {
+        PyMoney(self.0.carried_to_balance)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "InvoicePreview(total={}, amount_due={})",
@@ -245,6 +251,13 @@ impl PyInvoiceRecord {
     #[getter]
     fn amount_remaining(&self) -> PyMoney {
         PyMoney(self.0.amount_remaining)
+    }
+
+    /// A remainder below the minimum charge carried to the payer's balance (owed,
+    /// not received).
+    #[getter]
+    fn carried_to_balance(&self) -> PyMoney {
+        PyMoney(self.0.carried_to_balance())
     }
 
     /// The payer's balance when the invoice was finalized.

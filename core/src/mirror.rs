@@ -560,6 +560,24 @@ impl fmt::Debug for InvoiceRecord {
 }
 
 impl InvoiceRecord {
+    /// The remainder below Stripe's minimum charge that finalizing this invoice moved to
+    /// the payer's balance as a debit (Stripe then shows it paid, with nothing due and
+    /// nothing paid): owed on the next invoice, never received. Zero for every other
+    /// invoice. Recomputed from the total and the starting balance by Stripe's rule
+    /// ([`crate::domain::balance::apply_balance`]).
+    pub fn carried_to_balance(&self) -> Money {
+        let zero = Money::zero(self.currency);
+        let settled_without_payment = self.status == InvoiceStatus::Paid
+            && self.ending_balance.is_some()
+            && self.amount_due.is_zero()
+            && self.amount_paid.is_zero();
+        if !settled_without_payment {
+            return zero;
+        }
+        crate::domain::balance::apply_balance(self.total, self.starting_balance)
+            .map_or(zero, |application| application.deferred_to_balance())
+    }
+
     /// The record a store row describes.
     ///
     /// # Errors

@@ -62,7 +62,17 @@ impl ApiError {
         )
     }
 
-    /// A 404 `resource_missing` for an unknown id.
+    /// A 400 `resource_missing` for an unknown id named in the request's parameters
+    /// (`customer=cus_…`, `pricing[price]=…`, a list cursor): Stripe answers 404 only
+    /// for the object a URL names.
+    pub(crate) fn no_such(object: &str, id: &str, param: &str) -> Self {
+        Self {
+            status: 400,
+            ..Self::not_found(object, id, Some(param))
+        }
+    }
+
+    /// A 404 `resource_missing` for an unknown id in the URL.
     pub(crate) fn not_found(object: &str, id: &str, param: Option<&str>) -> Self {
         Self {
             status: 404,

@@ -10,7 +10,8 @@ use billbridge::domain::money::{Currency, Money, MoneyError};
 /// What finalizing an invoice does to the money, in the mock's raw integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Application {
-    /// What the invoice's `amount_due` shows (never negative).
+    /// What the invoice's `amount_due` shows (never negative; 0 below the minimum
+    /// charge).
     pub amount_due: i64,
     /// The `applied_to_invoice` balance transaction amount (0: none is written):
     /// positive when credit was used, negative when a debit was added to the invoice or
@@ -18,9 +19,10 @@ pub(crate) struct Application {
     pub applied: i64,
     /// The customer balance after `applied`, before any `invoice_too_small` movement.
     pub ending_balance: i64,
-    /// The amount due is above zero but below the currency's minimum charge: the invoice
-    /// is marked paid and the amount moves to the balance as a debit.
-    pub too_small: bool,
+    /// What was left after the balance, above zero but below the currency's minimum
+    /// charge: the invoice is marked paid and this moves to the balance as a debit
+    /// (`invoice_too_small`). 0 otherwise.
+    pub too_small: i64,
 }
 
 /// Apply `balance` (negative = credit, already in the invoice's currency) to an invoice
@@ -36,17 +38,13 @@ pub(crate) fn apply_balance(
     let currency = Currency::new(currency)?;
     let application =
         balance::apply_balance(Money::new(total, currency), Money::new(balance, currency))?;
-    let too_small = matches!(
-        application.outcome,
-        FinalizationOutcome::PaidBelowMinimum { .. }
-    );
+    let too_small = match application.outcome {
+        FinalizationOutcome::PaidBelowMinimum { moved_to_balance } => moved_to_balance.amount(),
+        _ => 0,
+    };
     // The domain folds the below-minimum debit into its ending balance; the mock writes
     // that movement as its own `invoice_too_small` transaction, so undo it here.
-    let ending_balance = if too_small {
-        application.ending_balance.amount() - application.amount_due.amount()
-    } else {
-        application.ending_balance.amount()
-    };
+    let ending_balance = application.ending_balance.amount() - too_small;
     Ok(Application {
         amount_due: application.amount_due.amount(),
         applied: ending_balance - balance,
@@ -65,7 +63,7 @@ mod tests {
         assert_eq!(result.amount_due, 599);
         assert_eq!(result.applied, 500);
         assert_eq!(result.ending_balance, 0);
-        assert!(!result.too_small);
+        assert_eq!(result.too_small, 0);
     }
 
     #[test]
@@ -79,8 +77,8 @@ mod tests {
     #[test]
     fn below_minimum_is_flagged_and_leaves_the_debit_to_its_own_transaction() {
         let result = apply_balance(-1000, 1020, "gbp").unwrap();
-        assert_eq!(result.amount_due, 20);
-        assert!(result.too_small);
+        assert_eq!(result.amount_due, 0);
+        assert_eq!(result.too_small, 20);
         assert_eq!(result.ending_balance, 0);
     }
 

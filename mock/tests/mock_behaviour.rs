@@ -275,7 +275,12 @@ async fn unknown_ids_and_missing_params_are_stripe_errors() {
         &[("customer", "cus_nope")],
     )
     .await;
-    assert_eq!((status, code(&body)), (404, "resource_missing"));
+    // An unknown id in the body is a 400 naming the parameter; only the object a URL
+    // names answers 404.
+    assert_eq!((status, code(&body)), (400, "resource_missing"));
+    assert_eq!(body["error"]["param"], "customer");
+    let (status, _) = call(&mock, Method::Get, "/v1/customers/cus_nope", &[]).await;
+    assert_eq!(status, 404);
     let cus = customer(&mock, &[]).await;
     let (status, body) = call(
         &mock,
@@ -810,9 +815,9 @@ async fn idempotent_replay_conflict_and_errors_replayed() {
     let mut failing = request(Method::Post, "/v1/invoices", &[("customer", "cus_missing")]);
     failing.idempotency_key = Some("key-2".into());
     let (status, _, _) = send(&mock, &failing).await.unwrap();
-    assert_eq!(status, 404);
+    assert_eq!(status, 400);
     let (status, _, replay) = send(&mock, &failing).await.unwrap();
-    assert_eq!(status, 404);
+    assert_eq!(status, 400);
     assert_eq!(replay.header("Idempotent-Replayed"), Some("true"));
     // Keys are per account.
     let mut elsewhere = create.clone();

@@ -10,8 +10,14 @@
 //!   ending balance = B + applied.
 //! - debit (B ≥ 0): amount due = max(T, 0) + B; ending balance = 0.
 //! - a balance in another currency is not applied at all.
-//! - 0 < amount due < the currency's minimum charge: the invoice is marked paid and the
-//!   amount due moves to the balance as a debit (`invoice_too_small`).
+//! - 0 < amount due < the currency's minimum charge: the invoice is marked paid, its
+//!   `amount_due` and `amount_paid` show 0 (no money moves), and the remainder moves to
+//!   the balance as a debit (`invoice_too_small`) for the next invoice. Stripe documents
+//!   the paid status and the debit (the invoice object's description, and
+//!   <https://docs.stripe.com/billing/customer/balance>); that `amount_due` and
+//!   `amount_paid` read 0 rather than the remainder is *unconfirmed* (the spec says
+//!   `amount_due` "may be 0" when the total is below the minimum charge; recorded
+//!   Stripe answers agree), and is modelled here only.
 //! - amount due 0: the invoice goes straight to paid with no payment.
 //!
 //! *Unconfirmed* (Stripe does not document it; this is the only place it is modelled):
@@ -69,9 +75,9 @@ pub struct BalanceApplication {
     /// used, positive for a debit collected. `starting_balance − applied` is the balance
     /// after this invoice, before any minimum-charge or negative-total adjustment.
     pub applied: Money,
-    /// What the invoice's `amount_due` shows: max(total, 0) + applied (≥ 0). When the
-    /// outcome is [`FinalizationOutcome::PaidBelowMinimum`] this small amount is not
-    /// collected but moved to the balance; see [`BalanceApplication::amount_to_collect`].
+    /// What the invoice's `amount_due` shows: max(total, 0) + applied (≥ 0), or 0 when
+    /// that is below the minimum charge ([`FinalizationOutcome::PaidBelowMinimum`]; the
+    /// remainder is [`BalanceApplication::deferred_to_balance`]).
     pub amount_due: Money,
     /// The customer balance after finalization, in the invoice's currency.
     pub ending_balance: Money,
@@ -89,6 +95,16 @@ impl BalanceApplication {
             FinalizationOutcome::Open { amount_due } => amount_due,
             FinalizationOutcome::PaidNothingDue { .. }
             | FinalizationOutcome::PaidBelowMinimum { .. } => Money::zero(self.total.currency()),
+        }
+    }
+
+    /// The remainder below the minimum charge that finalization moves to the
+    /// customer's balance as a debit for the next invoice (zero otherwise). No money
+    /// moves for it: it is owed, not received.
+    pub fn deferred_to_balance(&self) -> Money {
+        match self.outcome {
+            FinalizationOutcome::PaidBelowMinimum { moved_to_balance } => moved_to_balance,
+            _ => Money::zero(self.total.currency()),
         }
     }
 
@@ -137,9 +153,10 @@ pub fn apply_balance(total: Money, balance: Money) -> Result<BalanceApplication,
     let ending_balance = balance.checked_sub(applied)?.checked_add(credited)?;
 
     let minimum = currency.minimum_charge().unwrap_or(zero);
-    let (ending_balance, outcome) = if amount_due.is_zero() {
+    let (ending_balance, amount_due, outcome) = if amount_due.is_zero() {
         (
             ending_balance,
+            amount_due,
             FinalizationOutcome::PaidNothingDue {
                 credited_to_balance: credited,
             },
@@ -147,12 +164,17 @@ pub fn apply_balance(total: Money, balance: Money) -> Result<BalanceApplication,
     } else if amount_due.amount() < minimum.amount() {
         (
             ending_balance.checked_add(amount_due)?,
+            zero,
             FinalizationOutcome::PaidBelowMinimum {
                 moved_to_balance: amount_due,
             },
         )
     } else {
-        (ending_balance, FinalizationOutcome::Open { amount_due })
+        (
+            ending_balance,
+            amount_due,
+            FinalizationOutcome::Open { amount_due },
+        )
     };
 
     Ok(BalanceApplication {
@@ -224,7 +246,8 @@ mod tests {
     fn amount_below_minimum_charge_moves_to_the_balance() {
         // 0.20 left after credit; GBP's minimum charge is 0.30.
         let result = apply_balance(Money::gbp(1020), Money::gbp(-1000)).unwrap();
-        assert_eq!(result.amount_due, Money::gbp(20));
+        assert_eq!(result.amount_due, Money::gbp(0), "Stripe shows nothing due");
+        assert_eq!(result.deferred_to_balance(), Money::gbp(20));
         assert_eq!(
             result.outcome,
             FinalizationOutcome::PaidBelowMinimum {
@@ -233,6 +256,16 @@ mod tests {
         );
         assert_eq!(result.ending_balance, Money::gbp(20));
         assert_eq!(result.amount_to_collect(), Money::gbp(0));
+    }
+
+    #[test]
+    fn yen_remainder_below_fifty_is_paid_and_carried_as_a_debit() {
+        // ¥6,600 with ¥6,570 of credit leaves ¥30, below JPY's ¥50 minimum.
+        let result = apply_balance(Money::jpy(6600), Money::jpy(-6570)).unwrap();
+        assert_eq!(result.amount_due, Money::jpy(0));
+        assert_eq!(result.deferred_to_balance(), Money::jpy(30));
+        assert_eq!(result.ending_balance, Money::jpy(30));
+        assert!(result.paid_at_finalization());
     }
 
     #[test]
@@ -300,12 +333,12 @@ mod tests {
             let result = apply_balance(Money::gbp(total), Money::gbp(balance)).unwrap();
             prop_assert!(!result.amount_due.is_negative());
             prop_assert!(!result.amount_to_collect().is_negative());
-            if !matches!(result.outcome, FinalizationOutcome::PaidBelowMinimum { .. }) {
-                prop_assert_eq!(
-                    result.amount_due.amount() + result.ending_balance.amount(),
-                    total + balance
-                );
-            }
+            prop_assert_eq!(result.amount_due, result.amount_to_collect());
+            // Value is conserved: what is due now plus what the balance holds after.
+            prop_assert_eq!(
+                result.amount_due.amount() + result.ending_balance.amount(),
+                total + balance
+            );
         }
 
         #[test]

@@ -38,6 +38,10 @@ pub enum Column {
     AmountPaid,
     /// `amount_remaining`.
     AmountRemaining,
+    /// `carried_to_balance`: a remainder below Stripe's minimum charge that the invoice
+    /// moved to the payer's balance as a debit for the next invoice (owed, not
+    /// received); `0.00` for every other invoice.
+    CarriedToBalance,
     /// `created`: the UTC day, `YYYY-MM-DD`.
     Created,
     /// `due_date`: the UTC day, `YYYY-MM-DD`, empty when none.
@@ -68,6 +72,7 @@ impl Column {
         Column::AmountDue,
         Column::AmountPaid,
         Column::AmountRemaining,
+        Column::CarriedToBalance,
         Column::Created,
         Column::DueDate,
         Column::PayerId,
@@ -94,6 +99,7 @@ impl Column {
             Column::AmountDue => "amount_due",
             Column::AmountPaid => "amount_paid",
             Column::AmountRemaining => "amount_remaining",
+            Column::CarriedToBalance => "carried_to_balance",
             Column::Created => "created",
             Column::DueDate => "due_date",
             Column::PayerId => "payer_id",
@@ -117,6 +123,7 @@ const COLUMN_WORDS: &[&str] = &[
     "amount_due",
     "amount_paid",
     "amount_remaining",
+    "carried_to_balance",
     "created",
     "due_date",
     "payer_id",
@@ -487,6 +494,7 @@ impl<W: io::Write> InvoiceCsvWriter<W> {
                 Column::AmountDue => *cell = amount(row.amount_due)?,
                 Column::AmountPaid => *cell = amount(row.amount_paid)?,
                 Column::AmountRemaining => *cell = amount(row.amount_remaining)?,
+                Column::CarriedToBalance => *cell = amount(row.carried_to_balance())?,
                 Column::Created => *cell = day(row.created)?,
                 Column::DueDate => {
                     if let Some(due) = row.due_on {

@@ -116,7 +116,8 @@ impl Billbridge {
             total,
             starting_balance: application.starting_balance,
             applied_balance: application.applied,
-            amount_due: application.amount_to_collect(),
+            amount_due: application.amount_due,
+            carried_to_balance: application.deferred_to_balance(),
             ending_balance: application.ending_balance,
             paid_at_finalization: application.paid_at_finalization(),
         })

@@ -6,7 +6,9 @@ use super::bridge::{Billbridge, payer_kind, payer_subject};
 use super::reconcile::write_once;
 use super::records::{CustomerRecord, UpsertOutcome};
 use crate::domain::invoice::InvoiceDraft;
-use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget, diff_managed};
+use crate::domain::metadata::{
+    Field, FieldValues, MetadataMap, MetadataPolicy, MetadataTarget, diff_managed,
+};
 use crate::domain::party::{OrganisationId, Party, Patient, PatientId, PayerRef};
 use crate::error::Error;
 use crate::store::CustomerLink;
@@ -18,33 +20,51 @@ use crate::stripe::client::{AddressParams, CreateCustomer, UpdateCustomer};
 /// it is removed before any diff.
 const CONTACT_DIGEST_KEY: &str = "[billbridge:contact]";
 
-/// The contact details Stripe's customer object carries.
-struct Contact<'a> {
-    name: String,
-    email: Option<&'a str>,
-    phone: Option<&'a str>,
-    postal_code: Option<&'a str>,
+/// The contact details Stripe's customer object carries, as the practice's policy lets
+/// them go: a patient's name, email, mobile and postcode are the fields
+/// [`Field::PatientName`], [`Field::PatientEmail`], [`Field::PatientMobile`] and
+/// [`Field::PatientPostcode`], withheld when switched off (and cleared in Stripe on the
+/// next sync) and transformed as the policy says. An organisation's details are not
+/// personal data and go as they are.
+struct Contact {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    postal_code: Option<String>,
 }
 
-impl<'a> Contact<'a> {
-    fn of(party: &'a Party) -> Self {
-        Contact {
-            name: party.name(),
-            email: party.email(),
-            phone: party.phone(),
-            postal_code: match party {
-                Party::Patient(patient) => patient.postcode.as_deref(),
-                Party::Organisation(_) => None,
-            },
+impl Contact {
+    fn of(party: &Party, policy: &MetadataPolicy) -> Result<Self, Error> {
+        match party {
+            Party::Patient(patient) => {
+                let under_policy = |field: Field, value: Option<&str>| {
+                    value.map_or(Ok(None), |value| policy.contact_value(field, value))
+                };
+                Ok(Contact {
+                    name: under_policy(Field::PatientName, Some(&patient.full_name()))?,
+                    email: under_policy(Field::PatientEmail, patient.email.as_deref())?,
+                    phone: under_policy(Field::PatientMobile, patient.mobile.as_deref())?,
+                    postal_code: under_policy(Field::PatientPostcode, patient.postcode.as_deref())?,
+                })
+            }
+            Party::Organisation(organisation) => Ok(Contact {
+                name: Some(organisation.name.clone()),
+                email: organisation.email.clone(),
+                phone: organisation.phone.clone(),
+                postal_code: None,
+            }),
         }
     }
 
     fn parts(&self) -> [&[u8]; 4] {
+        fn part(value: &Option<String>) -> &[u8] {
+            value.as_deref().unwrap_or_default().as_bytes()
+        }
         [
-            self.name.as_bytes(),
-            self.email.unwrap_or_default().as_bytes(),
-            self.phone.unwrap_or_default().as_bytes(),
-            self.postal_code.unwrap_or_default().as_bytes(),
+            part(&self.name),
+            part(&self.email),
+            part(&self.phone),
+            part(&self.postal_code),
         ]
     }
 }
@@ -117,20 +137,23 @@ impl Billbridge {
             .inner
             .policy
             .render(MetadataTarget::Customer, &customer_fields(party))?;
-        let contact = Contact::of(party);
+        let contact = Contact::of(party, &self.inner.policy)?;
         let digest = self.inner.keys.digest(&contact.parts());
         let store = &self.inner.store;
         let existing = store.customer_link(self.account(), kind, &host_id).await?;
         let outcome = match existing {
             None => {
                 let params = CreateCustomer {
-                    name: Some(contact.name.clone()),
-                    email: contact.email.map(str::to_owned),
-                    phone: contact.phone.map(str::to_owned),
-                    address: contact.postal_code.map(|postal_code| AddressParams {
-                        postal_code: Some(postal_code.to_owned()),
-                        ..AddressParams::default()
-                    }),
+                    name: contact.name.clone(),
+                    email: contact.email.clone(),
+                    phone: contact.phone.clone(),
+                    address: contact
+                        .postal_code
+                        .clone()
+                        .map(|postal_code| AddressParams {
+                            postal_code: Some(postal_code),
+                            ..AddressParams::default()
+                        }),
                     metadata: metadata_params(wanted.clone()),
                     ..CreateCustomer::default()
                 };
@@ -183,12 +206,15 @@ impl Billbridge {
                         ..UpdateCustomer::default()
                     };
                     if contact_changed {
-                        // "" unsets a field that the host no longer has.
-                        params.name = Some(contact.name.clone());
-                        params.email = Some(contact.email.unwrap_or_default().to_owned());
-                        params.phone = Some(contact.phone.unwrap_or_default().to_owned());
+                        // "" unsets a field that the host no longer has, or that the
+                        // policy no longer lets go.
+                        let or_clear =
+                            |value: &Option<String>| Some(value.clone().unwrap_or_default());
+                        params.name = or_clear(&contact.name);
+                        params.email = or_clear(&contact.email);
+                        params.phone = or_clear(&contact.phone);
                         params.address = Some(AddressParams {
-                            postal_code: Some(contact.postal_code.unwrap_or_default().to_owned()),
+                            postal_code: or_clear(&contact.postal_code),
                             ..AddressParams::default()
                         });
                     }

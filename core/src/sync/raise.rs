@@ -13,11 +13,11 @@ use super::error::SyncError;
 use super::reconcile::write_once;
 use super::records::{InvoiceRecord, Raise};
 use crate::domain::invoice::{CollectionMethod, Due, InvoiceDraft, InvoiceLine, LineSource};
-use crate::domain::metadata::{Field, FieldValues, MetadataMap, MetadataTarget};
+use crate::domain::metadata::{Field, FieldValues, MetadataError, MetadataMap, MetadataTarget};
 use crate::domain::money::Money;
 use crate::domain::party::{Patient, PayerRef};
 use crate::error::Error;
-use crate::mirror::{HostFacts, row_from_stripe};
+use crate::mirror::{HostFacts, mark_deleted, row_from_stripe};
 use crate::store::{AddedLine, CustomerLink, InvoiceLink, RaiseCheckpoint};
 use crate::stripe::client::{CreateInvoice, InvoiceLineParams, LinePricing, ProductRef};
 use crate::stripe::models::{CollectionMethod as WireCollection, Invoice, InvoiceStatus, Period};
@@ -62,9 +62,15 @@ pub(crate) fn invoice_fields(
 
 /// A draft line as an `add_lines` entry: a catalogue price when the item has one, else
 /// the unit amount on the item's product, else an ad-hoc product named after the line.
+/// A credit line (negative unit amount) goes as a flat negative amount for the whole
+/// line, Stripe's documented way to reduce an invoice: prices cannot be negative.
 fn line_params(line: &InvoiceLine) -> Result<InvoiceLineParams, Error> {
     let unit_amount = line.unit_amount.stripe_amount()?;
     let currency = line.unit_amount.currency().code().to_owned();
+    if unit_amount < 0 {
+        let amount = line.amount()?.stripe_amount()?;
+        return Ok(priced(line, LinePricing::Amount(amount)));
+    }
     let ad_hoc = || LinePricing::PriceData {
         currency: currency.clone(),
         product: ProductRef::Data {
@@ -87,6 +93,11 @@ fn line_params(line: &InvoiceLine) -> Result<InvoiceLineParams, Error> {
         },
         _ => ad_hoc(),
     };
+    Ok(priced(line, pricing))
+}
+
+/// The line's text, quantity, metadata and service period, priced by `pricing`.
+fn priced(line: &InvoiceLine, pricing: LinePricing) -> InvoiceLineParams {
     let period = line.service_date.map(|date| {
         let (start, end) = date.bounds();
         Period {
@@ -94,7 +105,7 @@ fn line_params(line: &InvoiceLine) -> Result<InvoiceLineParams, Error> {
             end: end.to_unix_timestamp(),
         }
     });
-    Ok(InvoiceLineParams {
+    InvoiceLineParams {
         description: Some(line.description.clone()),
         quantity: Some(u64::from(line.quantity)),
         metadata: line
@@ -104,7 +115,7 @@ fn line_params(line: &InvoiceLine) -> Result<InvoiceLineParams, Error> {
             .collect(),
         period,
         pricing,
-    })
+    }
 }
 
 impl Billbridge {
@@ -143,6 +154,22 @@ impl Billbridge {
             MetadataTarget::Invoice,
             &invoice_fields(draft, patient, &payer, &host),
         )?;
+        // A line's own metadata cannot carry a key the policy manages: a field switched
+        // off must not come back through a line.
+        for line in &draft.lines {
+            if let Some(key) = line
+                .metadata
+                .iter()
+                .map(|(key, _)| key)
+                .find(|key| self.inner.policy.manages_key(key))
+            {
+                return Err(MetadataError::DuplicateKey {
+                    target: MetadataTarget::Invoice,
+                    key: key.to_owned(),
+                }
+                .into());
+            }
+        }
         let facts = HostFacts {
             payer_kind: payer_kind(&payer),
             payer_host_id: payer.host_id().to_owned(),
@@ -209,6 +236,33 @@ impl Billbridge {
             Err(error) if error.status() == Some(404) => Ok(()),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// After Stripe refused a draft's lines for good, removes the empty draft so that
+    /// nothing is left half-raised: the Stripe draft is deleted and the host's record
+    /// says [`InvoiceStatus::Deleted`] (raising it again takes a revised draft). Returns
+    /// `error`, the cause; when the clean-up itself fails, the raise's checkpoint stays
+    /// and a re-run meets the refusal and cleans up again.
+    async fn abandon_draft(
+        &self,
+        host: &str,
+        created: &Invoice,
+        facts: &HostFacts,
+        error: Error,
+    ) -> Error {
+        let cleanup = async {
+            self.delete_stripe_draft(&created.id).await?;
+            let now = self.now();
+            let row = row_from_stripe(self.account(), host, created, now, facts);
+            self.inner.store.put_invoice_mirror(&row).await?;
+            self.update_mirror(host, |current| mark_deleted(current?, &created.id, now))
+                .await?;
+            Ok::<(), Error>(())
+        };
+        // The refusal is what the host must act on; a failed clean-up is retried by the
+        // next run.
+        let _ = cleanup.await;
+        error
     }
 
     /// Raises the invoice for `draft` in Stripe and takes it as far as `mode` says:
@@ -342,10 +396,8 @@ impl Billbridge {
                         stripe_invoice_id: invoice.id.clone(),
                     })
                     .await?;
-                let mirror =
-                    row_from_stripe(self.account(), host, &invoice, self.now(), &prepared.facts);
-                // A new Stripe invoice (first raise or new revision) replaces the mirror.
-                store.put_invoice_mirror(&mirror).await?;
+                // No record yet: the bare draft's 0.00 is not what the host billed. The
+                // record appears with the lines (step 2).
                 checkpoint.stripe_invoice_id = Some(invoice.id.clone());
                 store.put_raise_checkpoint(&checkpoint).await?;
                 let id = invoice.id.clone();
@@ -356,37 +408,44 @@ impl Billbridge {
 
         // Step 2: every line in one atomic call, then the totals check.
         if checkpoint.lines_added.is_empty() {
-            let resuming = latest.is_none();
-            let mut already = None;
-            if resuming {
+            let current = match latest.take() {
+                Some(created) => created,
                 // A lost answer to add_lines may hide lines that were added: look first.
-                let current = invoices.retrieve(&stripe_id, &self.context(None)).await?;
-                if !current.lines.data.is_empty() {
-                    already = Some(current);
-                }
-            }
-            let invoice = match already {
-                Some(invoice) => invoice,
-                None => {
-                    let lines = draft
-                        .lines
-                        .iter()
-                        .map(line_params)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    write_once!(
-                        self,
-                        &subject,
-                        "invoice.add_lines",
-                        &revision,
-                        |context| invoices.add_lines(&stripe_id, &lines, &context),
-                        found: self.invoice_showing(&stripe_id, |invoice| {
-                            !invoice.lines.data.is_empty()
-                        }),
-                    )?
-                }
+                None => invoices.retrieve(&stripe_id, &self.context(None)).await?,
             };
-            self.record_after_action(host, &invoice, Some(&prepared.facts))
-                .await?;
+            let invoice = if current.lines.data.is_empty() {
+                let lines = draft
+                    .lines
+                    .iter()
+                    .map(line_params)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let added = write_once!(
+                    self,
+                    &subject,
+                    "invoice.add_lines",
+                    &revision,
+                    |context| invoices.add_lines(&stripe_id, &lines, &context),
+                    found: self.invoice_showing(&stripe_id, |invoice| {
+                        !invoice.lines.data.is_empty()
+                    }),
+                );
+                match added {
+                    Ok(invoice) => invoice,
+                    Err(error) if lines_refused(&error) => {
+                        return Err(self
+                            .abandon_draft(host, &current, &prepared.facts, error)
+                            .await);
+                    }
+                    Err(error) => return Err(error),
+                }
+            } else {
+                current
+            };
+            // The record appears with the lines, as Stripe holds them: a new Stripe
+            // invoice (first raise or new revision) replaces any earlier record.
+            let mirror =
+                row_from_stripe(self.account(), host, &invoice, self.now(), &prepared.facts);
+            store.put_invoice_mirror(&mirror).await?;
             check_total(prepared, draft, &invoice)?;
             checkpoint.lines_added = invoice
                 .lines
@@ -464,6 +523,12 @@ impl Billbridge {
             None => Ok(InvoiceRecord::from_row(&self.require_mirror(host).await?)?),
         }
     }
+}
+
+/// Whether Stripe refused the lines for good (bad input, a vanished draft), as opposed
+/// to a failure a re-run may get past.
+fn lines_refused(error: &Error) -> bool {
+    matches!(error.details().http_status, Some(400 | 402 | 404))
 }
 
 /// Whether a finalization shows on the invoice: it has left draft.

@@ -66,9 +66,13 @@ pub struct InvoicePreview {
     pub starting_balance: Money,
     /// The part of the balance the invoice would use (negative for a credit applied).
     pub applied_balance: Money,
-    /// What the invoice would ask for.
+    /// What the invoice would ask for, as Stripe will show it: 0 when what is left
+    /// after the balance is below the currency's minimum charge.
     pub amount_due: Money,
-    /// The payer's balance after finalization.
+    /// That remainder below the minimum charge, which Stripe would move to the payer's
+    /// balance as a debit for the next invoice (zero otherwise).
+    pub carried_to_balance: Money,
+    /// The payer's balance after finalization (the carried remainder included).
     pub ending_balance: Money,
     /// Whether Stripe would mark the invoice paid at finalization (nothing due, or less
     /// than the minimum charge).
@@ -85,6 +89,14 @@ pub enum Raise {
     Finalize,
     /// Also send it to the payer.
     FinalizeAndSend,
+}
+
+/// A raise leaves an editable draft unless told otherwise: nothing reaches the payer by
+/// default.
+impl Default for Raise {
+    fn default() -> Self {
+        Raise::Draft
+    }
 }
 
 crate::vocabulary!(Raise, "raise mode", "unknown_raise_mode", {

@@ -296,6 +296,13 @@ impl Billbridge {
                 let Some(host) = self.host_invoice_for(invoice, event.created).await? else {
                     return Ok(None);
                 };
+                if event.event_type != EventType::InvoiceDeleted
+                    && self.raise_in_progress(&host, &invoice.id).await?
+                {
+                    // The raise writes the record once the lines are in: the bare draft's
+                    // amounts are not what the host billed.
+                    return Ok(Some(Vec::new()));
+                }
                 let (before, after) = if event.event_type == EventType::InvoiceDeleted {
                     let (before, after) = self
                         .update_mirror(&host, |current| {
@@ -358,6 +365,20 @@ impl Billbridge {
         self.absorb_invoice(host, invoice, at, Some(&facts), MergePolicy::Monotonic)
             .await?;
         Ok(Some(host.to_owned()))
+    }
+
+    /// Whether `stripe_invoice_id` is the draft of a raise of `host` that has not added
+    /// its lines yet.
+    async fn raise_in_progress(&self, host: &str, stripe_invoice_id: &str) -> Result<bool, Error> {
+        let checkpoint = self
+            .inner
+            .store
+            .raise_checkpoint(self.account(), host)
+            .await?;
+        Ok(checkpoint.is_some_and(|checkpoint| {
+            checkpoint.lines_added.is_empty()
+                && checkpoint.stripe_invoice_id.as_deref() == Some(stripe_invoice_id)
+        }))
     }
 
     /// The host's record after a webhook, for hosts that want it at once.

@@ -187,7 +187,7 @@ pub(crate) fn update_product(
     if let Some(Some(price)) = params.nullable_text("default_price")?
         && ctx.acct.prices.get(&price).is_none()
     {
-        return Err(ApiError::not_found("price", &price, Some("default_price")));
+        return Err(ApiError::no_such("price", &price, "default_price"));
     }
     let now = ctx.now;
     let product = product_mut(ctx, id, "id")?;
@@ -339,10 +339,10 @@ fn claim_lookup_key(ctx: &mut Ctx<'_>, key: &str, transfer: bool) -> Result<(), 
 pub(crate) fn product_for_price(ctx: &mut Ctx<'_>, data: Obj<'_>) -> Result<String, ApiError> {
     if let Some(product) = data.text("product")? {
         if ctx.acct.products.get(product).is_none() {
-            return Err(ApiError::not_found(
+            return Err(ApiError::no_such(
                 "product",
                 product,
-                Some(&data.path_of("product")),
+                &data.path_of("product"),
             ));
         }
         return Ok(product.to_owned());

@@ -42,7 +42,23 @@ pub(crate) const CREATE: &[&str] = &[
     "payment_method",
 ];
 
-/// A customer that exists and is not deleted.
+/// A customer named in the request's parameters (`param`) that exists and is not
+/// deleted.
+///
+/// # Errors
+/// 400 `resource_missing`.
+pub(crate) fn referenced<'a>(
+    ctx: &'a mut Ctx<'_>,
+    id: &str,
+    param: &str,
+) -> Result<&'a mut Customer, ApiError> {
+    match ctx.acct.customers.get_mut(id) {
+        Some(customer) if !customer.deleted => Ok(customer),
+        _ => Err(ApiError::no_such("customer", id, param)),
+    }
+}
+
+/// A customer named in the URL that exists and is not deleted.
 ///
 /// # Errors
 /// 404 `resource_missing`.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::catalogue::{product_for_price, unit_amount};
-use super::customers::live;
+use super::customers::referenced;
 use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
@@ -26,11 +26,14 @@ pub(crate) fn invoice_accepts(
     adding: usize,
     param: &str,
 ) -> Result<String, ApiError> {
-    let invoice = ctx
-        .acct
-        .invoices
-        .get(invoice_id)
-        .ok_or_else(|| ApiError::not_found("invoice", invoice_id, Some(param)))?;
+    let invoice = ctx.acct.invoices.get(invoice_id).ok_or_else(|| {
+        // `invoice=in_…` in the body, or the invoice the URL names.
+        if param == "invoice" {
+            ApiError::no_such("invoice", invoice_id, param)
+        } else {
+            ApiError::not_found("invoice", invoice_id, Some("id"))
+        }
+    })?;
     if invoice.status != InvoiceStatus::Draft {
         return Err(ApiError::not_editable(
             format!(
@@ -94,6 +97,13 @@ pub(crate) fn build_item(
         _ => None,
     };
     let own_unit = data.has("unit_amount") || data.has("unit_amount_decimal");
+    if data.has("amount") && data.has("quantity") {
+        return Err(ApiError::invalid(
+            Some("parameters_exclusive"),
+            "You may only specify one of these parameters: amount, quantity.",
+            Some(data.path_of("amount")),
+        ));
+    }
     let sources = [
         ("amount", data.has("amount")),
         ("price_data", data.has("price_data")),
@@ -129,7 +139,7 @@ pub(crate) fn build_item(
                 .acct
                 .prices
                 .get(&price_id)
-                .ok_or_else(|| ApiError::not_found("price", &price_id, Some(&param)))?;
+                .ok_or_else(|| ApiError::no_such("price", &price_id, &param))?;
             (
                 price.currency.clone(),
                 Some(price.unit_amount),
@@ -274,7 +284,7 @@ pub(crate) const CREATE: &[&str] = &[
 
 pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
     let customer = params.required_text("customer")?;
-    live(ctx, customer, Some("customer"))?;
+    referenced(ctx, customer, "customer")?;
     let invoice = match params.text("invoice")? {
         Some(id) if !id.is_empty() => {
             let currency = invoice_accepts(ctx, id, Some(customer), 1, "invoice")?;

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::balance::{Movement, record};
-use super::customers::live;
+use super::customers::{live, referenced};
 use super::invoiceitems::{build_item, invoice_accepts, store_item};
 use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
@@ -270,7 +270,7 @@ fn write_fields(invoice: &mut Invoice, params: Obj<'_>, now: i64) -> Result<(), 
 
 pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
     let customer_id = params.required_text("customer")?.to_owned();
-    let customer = live(ctx, &customer_id, Some("customer"))?;
+    let customer = referenced(ctx, &customer_id, "customer")?;
     let customer_currency = customer.currency.clone();
     let customer_footer = customer.invoice_footer.clone();
     let currency = match params.text("currency")? {
@@ -359,7 +359,7 @@ fn blank_invoice(id: String, customer: &str, currency: String, now: i64) -> Invo
 /// without creating anything: the work happens on a scratch copy of the account.
 pub(crate) fn create_preview(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
     let customer_id = params.required_text("customer")?.to_owned();
-    let customer = live(ctx, &customer_id, Some("customer"))?;
+    let customer = referenced(ctx, &customer_id, "customer")?;
     let customer_currency = customer.currency.clone();
     let currency = match params.text("currency")? {
         Some(currency) => super::currency(currency, "currency")?,
@@ -580,12 +580,12 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     }
     let due = application.amount_due;
     let too_small = application.too_small;
-    if too_small {
+    if too_small > 0 {
         let transaction = record(
             ctx,
             Movement {
                 customer: &customer_id,
-                amount: due,
+                amount: too_small,
                 currency: &currency,
                 kind: "invoice_too_small",
                 invoice: Some(id),
@@ -644,12 +644,14 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
             balance_moved: moved,
         });
     })?;
-    if due == 0 || too_small {
-        // Nothing to collect (or too little to charge): paid at once, without a payment.
+    if due == 0 {
+        // Nothing to collect (or too little to charge, carried to the balance): paid at
+        // once, with no payment, so nothing shows as paid.
         return change(ctx, id, &["invoice.paid"], |invoice| {
             invoice.status = InvoiceStatus::Paid;
             invoice.paid_at = Some(now);
-            invoice.amount_paid = due;
+            invoice.amount_paid = 0;
+            invoice.attempted = true;
         });
     }
     Ok(after_finalized)
@@ -727,10 +729,10 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
         ));
     };
     match card_outcome(&payment_method) {
-        None => Err(ApiError::not_found(
+        None => Err(ApiError::no_such(
             "PaymentMethod",
             &payment_method,
-            Some("payment_method"),
+            "payment_method",
         )),
         Some(CardOutcome::Declines(decline_code)) => {
             change(

@@ -477,7 +477,7 @@ pub(crate) fn paginate<T>(
                 .iter()
                 .position(|item| id_of(item) == cursor)
                 .map(Some)
-                .ok_or_else(|| ApiError::not_found(object_name, cursor, Some(param))),
+                .ok_or_else(|| ApiError::no_such(object_name, cursor, param)),
         }
     };
     let (page, has_more): (Vec<&T>, bool) = if let Some(after) = position("starting_after")? {

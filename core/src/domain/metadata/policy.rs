@@ -398,6 +398,37 @@ impl MetadataPolicy {
         })
     }
 
+    /// The value of `field` for one of the contact fields of a Stripe customer (name,
+    /// email, phone, postal code), under the same rule as its metadata: `None` when the
+    /// field is switched off, so that a practice that switches a field off finds it
+    /// nowhere in Stripe; generalised or pseudonymised as the rule says, except that a
+    /// pseudonymised email, phone or postcode is withheld (a pseudonym is not an
+    /// address or a number Stripe could use). An empty value is `None`.
+    ///
+    /// Stripe emails invoices and receipts to the customer's email: with
+    /// [`Field::PatientEmail`] switched off, the practice sends its patients their
+    /// payment links itself.
+    ///
+    /// # Errors
+    /// As for metadata: a generalisation that does not recognise the value's shape, a
+    /// pseudonym without a practice secret.
+    pub fn contact_value(&self, field: Field, raw: &str) -> Result<Option<String>, MetadataError> {
+        let Some(rule) = self.rules.get(&field).filter(|rule| rule.enabled) else {
+            return Ok(None);
+        };
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        match rule.transform {
+            Transform::AsIs => Ok(Some(raw.to_owned())),
+            Transform::Generalise => generalise(field, raw).map(Some),
+            Transform::Pseudonym if field == Field::PatientName => {
+                self.pseudonym(field, raw).map(Some)
+            }
+            Transform::Pseudonym => Ok(None),
+        }
+    }
+
     /// The pseudonym the policy would send for `value` of `field`, so the host can
     /// search Stripe for a pseudonymised record.
     ///

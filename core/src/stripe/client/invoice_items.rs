@@ -84,7 +84,8 @@ impl CreateInvoiceItem {
     ///
     /// # Errors
     /// [`InputError::EmptyId`] for an empty customer; [`InputError::InvalidParameters`]
-    /// for a quantity with a fixed amount.
+    /// for a quantity with a fixed amount, or a negative unit amount (a credit is a
+    /// negative fixed amount).
     pub fn validate(&self) -> Result<(), InputError> {
         if self.customer.is_empty() {
             return Err(InputError::EmptyId { what: "customer" });
@@ -93,6 +94,10 @@ impl CreateInvoiceItem {
             return Err(InputError::InvalidParameters {
                 reason: "quantity applies to a unit price, not to a fixed amount",
             });
+        }
+        if matches!(self.pricing, InvoiceItemPricing::PriceData { unit_amount, .. } if unit_amount < 0)
+        {
+            return Err(super::invoices::NEGATIVE_PRICE);
         }
         Ok(())
     }

@@ -375,9 +375,14 @@ pub enum LinePricing {
         currency: String,
         /// The product it belongs to.
         product: ProductRef,
-        /// Minor units per unit.
+        /// Minor units per unit; never negative (Stripe refuses a negative price).
         unit_amount: i64,
     },
+    /// A flat amount for the whole line, in minor units of the invoice's currency:
+    /// `lines[i][amount]`. Negative for a credit line (a voucher, a refund of a returned
+    /// item): Stripe's documented way to reduce an invoice, as prices cannot be
+    /// negative. Sent without `quantity`, which Stripe refuses beside an amount.
+    Amount(i64),
 }
 
 /// One line of `POST /v1/invoices/{id}/add_lines`.
@@ -421,14 +426,19 @@ impl fmt::Debug for InvoiceLineParams {
 impl InvoiceLineParams {
     /// The line as a nested form value.
     pub fn to_form(&self) -> Form {
+        let quantity = match self.pricing {
+            LinePricing::Amount(_) => None,
+            _ => self.quantity,
+        };
         let mut form = Form::new()
             .opt_field("description", self.description.as_ref())
-            .opt_field("quantity", self.quantity);
+            .opt_field("quantity", quantity);
         form = encode_metadata(form, &self.metadata);
         if let Some(period) = &self.period {
             form = form.map("period", [("start", period.start), ("end", period.end)]);
         }
         match &self.pricing {
+            LinePricing::Amount(amount) => form.field("amount", *amount),
             LinePricing::Price(price) => form.map("pricing", [("price", price)]),
             LinePricing::PriceData {
                 currency,
@@ -445,6 +455,12 @@ impl InvoiceLineParams {
         }
     }
 }
+
+/// Stripe refuses a negative price (`Invalid non-negative integer`); a credit goes as a
+/// negative amount instead.
+pub(crate) const NEGATIVE_PRICE: InputError = InputError::InvalidParameters {
+    reason: "unit_amount cannot be negative: send a credit as a negative amount",
+};
 
 /// Parameters of `POST /v1/invoices/{id}/pay`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -737,7 +753,8 @@ impl Invoices<'_> {
     /// `POST /v1/invoices/{id}/add_lines`: drafts only, at most 250 lines.
     ///
     /// # Errors
-    /// [`StripeError::InvalidRequest`] for a malformed id, no lines or more than 250,
+    /// [`StripeError::InvalidRequest`] for a malformed id, no lines or more than 250, or
+    /// a negative `unit_amount` (a credit line is a negative [`LinePricing::Amount`]),
     /// then any error of [`StripeClient::send`].
     pub async fn add_lines(
         &self,
@@ -750,6 +767,11 @@ impl Invoices<'_> {
                 reason: "add_lines takes 1 to 250 lines",
             }
             .into());
+        }
+        if lines.iter().any(|line| {
+            matches!(line.pricing, LinePricing::PriceData { unit_amount, .. } if unit_amount < 0)
+        }) {
+            return Err(NEGATIVE_PRICE.into());
         }
         let form = Form::new().list("lines", lines.iter().map(InvoiceLineParams::to_form));
         self.action(id, "/add_lines", form, context).await
