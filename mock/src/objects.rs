@@ -3,7 +3,9 @@
 //! (null where Stripe has nothing to say).
 
 use std::fmt;
+use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::rules;
@@ -699,14 +701,16 @@ impl Account {
     }
 }
 
-/// A recorded event.
+/// A recorded event. The snapshot is shared, not copied, between the account's event
+/// list and the webhook queue, and written out as Stripe sends it without building a
+/// second tree ([`Serialize`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
     pub id: String,
     pub kind: String,
     pub created: i64,
-    pub object: Value,
-    pub previous_attributes: Option<Value>,
+    pub object: Arc<Value>,
+    pub previous_attributes: Option<Arc<Value>>,
     pub request_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub account: Option<String>,
@@ -714,35 +718,44 @@ pub(crate) struct Event {
 }
 
 impl Event {
+    /// The event as a JSON tree (for event lists and retrieves).
     pub(crate) fn to_json(&self) -> Value {
-        self.clone().into_json()
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
+}
 
-    /// The event as Stripe sends it, moving the snapshot instead of copying it (the
-    /// `json!` macro would serialise a second copy of the whole object tree).
-    pub(crate) fn into_json(self) -> Value {
-        let mut data = Map::new();
-        data.insert("object".into(), self.object);
-        if let Some(previous) = self.previous_attributes {
-            data.insert("previous_attributes".into(), previous);
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Data<'a>(&'a Event);
+        impl Serialize for Data<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut data = serializer.serialize_map(None)?;
+                data.serialize_entry("object", self.0.object.as_ref())?;
+                if let Some(previous) = &self.0.previous_attributes {
+                    data.serialize_entry("previous_attributes", previous.as_ref())?;
+                }
+                data.end()
+            }
         }
-        let mut event = Map::new();
-        event.insert("id".into(), Value::String(self.id));
-        event.insert("object".into(), Value::String("event".into()));
-        event.insert("api_version".into(), Value::String(self.api_version));
-        event.insert("created".into(), Value::from(self.created));
-        event.insert("data".into(), Value::Object(data));
-        event.insert("livemode".into(), Value::Bool(false));
-        event.insert("pending_webhooks".into(), Value::from(1));
-        event.insert(
-            "request".into(),
-            json!({"id": self.request_id, "idempotency_key": self.idempotency_key}),
-        );
-        event.insert("type".into(), Value::String(self.kind));
-        if let Some(account) = self.account {
-            event.insert("account".into(), Value::String(account));
+        // Keys in the order Stripe writes them.
+        let mut event = serializer.serialize_map(None)?;
+        event.serialize_entry("id", &self.id)?;
+        event.serialize_entry("object", "event")?;
+        if let Some(account) = &self.account {
+            event.serialize_entry("account", account)?;
         }
-        Value::Object(event)
+        event.serialize_entry("api_version", &self.api_version)?;
+        event.serialize_entry("created", &self.created)?;
+        event.serialize_entry("data", &Data(self))?;
+        event.serialize_entry("livemode", &false)?;
+        event.serialize_entry("pending_webhooks", &1)?;
+        event.serialize_entry(
+            "request",
+            &json!({"id": self.request_id, "idempotency_key": self.idempotency_key}),
+        )?;
+        event.serialize_entry("type", &self.kind)?;
+        event.end()
     }
 }
 

@@ -125,7 +125,7 @@ impl WebhookQueue {
             let event = pending.event;
             let (event_id, event_type, account) =
                 (event.id.clone(), event.kind.clone(), event.account.clone());
-            let body = serde_json::to_vec_pretty(&event.into_json()).unwrap_or_default();
+            let body = serde_json::to_vec_pretty(&event).unwrap_or_default();
             let header = signature_header(secret, timestamp, &body);
             for _ in 0..copies {
                 deliveries.push(WebhookDelivery {

@@ -478,10 +478,12 @@ pub struct InvoiceDraft {
     /// Lines, in order.
     #[serde(default)]
     pub lines: Vec<InvoiceLine>,
-    /// Memo shown on the invoice (Stripe's `description`).
+    /// Memo shown on the invoice (Stripe's `description`). The host's own text, sent as
+    /// it is: the metadata policy governs host fields, not free text, so keep personal
+    /// and health details out of it (Stripe shows it in emails and PDFs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
-    /// Footer shown on the invoice.
+    /// Footer shown on the invoice; the host's own text, like the memo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<String>,
     /// How payment is collected.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
+use super::{Answer, Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{Price, Product};
@@ -67,7 +67,7 @@ pub(crate) const PRICE_LIST: &[&str] = &[
     "type",
 ];
 
-pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Answer, ApiError> {
     let name = params.required_text("name")?.to_owned();
     let id = match params.text("id")? {
         Some(id) if !id.is_empty() => {
@@ -113,9 +113,9 @@ pub(crate) fn create_product(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value
         product.default_price = Some(price.id.clone());
         ctx.acct.prices.insert(price.id.clone(), price);
     }
-    let json = product.to_json();
+    let json = Answer::new(product.to_json());
     ctx.acct.products.insert(id, product);
-    ctx.emit("product.created", json.clone(), None);
+    ctx.emit("product.created", Answer::clone(&json), None);
     Ok(json)
 }
 
@@ -182,7 +182,7 @@ pub(crate) fn update_product(
     ctx: &mut Ctx<'_>,
     id: &str,
     params: Obj<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     let change = metadata_change(params)?;
     if let Some(Some(price)) = params.nullable_text("default_price")?
         && ctx.acct.prices.get(&price).is_none()
@@ -223,9 +223,9 @@ pub(crate) fn update_product(
     apply_metadata(&mut updated.metadata, change)?;
     updated.updated = now;
     *product = updated;
-    let after = product.to_json();
+    let after = Answer::new(product.to_json());
     if let Some(previous) = crate::objects::previous_attributes(&before, &after) {
-        ctx.emit("product.updated", after.clone(), Some(previous));
+        ctx.emit("product.updated", Answer::clone(&after), Some(previous));
     }
     Ok(after)
 }
@@ -372,7 +372,7 @@ pub(crate) fn product_for_price(ctx: &mut Ctx<'_>, data: Obj<'_>) -> Result<Stri
     Err(ApiError::missing(&data.path_of("product")))
 }
 
-pub(crate) fn create_price(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn create_price(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Answer, ApiError> {
     let currency = super::currency(params.required_text("currency")?, "currency")?;
     let amount = unit_amount(params)?;
     let metadata = new_metadata(params)?;
@@ -397,9 +397,9 @@ pub(crate) fn create_price(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, 
         active: params.boolean("active")?.unwrap_or(true),
         inline: false,
     };
-    let json = price.to_json();
+    let json = Answer::new(price.to_json());
     ctx.acct.prices.insert(price.id.clone(), price);
-    ctx.emit("price.created", json.clone(), None);
+    ctx.emit("price.created", Answer::clone(&json), None);
     Ok(json)
 }
 
@@ -415,7 +415,7 @@ pub(crate) fn update_price(
     ctx: &mut Ctx<'_>,
     id: &str,
     params: Obj<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     if ctx.acct.prices.get(id).is_none() {
         return Err(ApiError::not_found("price", id, Some("id")));
     }
@@ -455,9 +455,9 @@ pub(crate) fn update_price(
     }
     apply_metadata(&mut updated.metadata, change)?;
     *price = updated;
-    let after = price.to_json();
+    let after = Answer::new(price.to_json());
     if let Some(previous) = crate::objects::previous_attributes(&before, &after) {
-        ctx.emit("price.updated", after.clone(), Some(previous));
+        ctx.emit("price.updated", Answer::clone(&after), Some(previous));
     }
     Ok(after)
 }

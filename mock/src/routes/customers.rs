@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
+use super::{Answer, Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{Address, Customer, previous_attributes};
@@ -173,7 +173,7 @@ fn write_fields(customer: &mut Customer, params: Obj<'_>) -> Result<(), ApiError
     apply_metadata(&mut customer.metadata, metadata_change(params)?)
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Answer, ApiError> {
     let mut customer = Customer {
         id: ctx.random.id("cus"),
         created: ctx.now,
@@ -193,9 +193,9 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
         deleted: false,
     };
     write_fields(&mut customer, params)?;
-    let json = customer.to_json();
+    let json = Answer::new(customer.to_json());
     ctx.acct.customers.insert(customer.id.clone(), customer);
-    ctx.emit("customer.created", json.clone(), None);
+    ctx.emit("customer.created", Answer::clone(&json), None);
     Ok(json)
 }
 
@@ -208,15 +208,15 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::not_found("customer", id, Some("id")))
 }
 
-pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Answer, ApiError> {
     let customer = live(ctx, id, Some("id"))?;
     let before = customer.to_json();
     let mut updated = customer.clone();
     write_fields(&mut updated, params)?;
     *customer = updated;
-    let after = customer.to_json();
+    let after = Answer::new(customer.to_json());
     if let Some(previous) = previous_attributes(&before, &after) {
-        ctx.emit("customer.updated", after.clone(), Some(previous));
+        ctx.emit("customer.updated", Answer::clone(&after), Some(previous));
     }
     Ok(after)
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::catalogue::{product_for_price, unit_amount};
 use super::customers::referenced;
-use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
+use super::{Answer, Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{InvoiceItem, Price, previous_attributes};
@@ -337,7 +337,7 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::not_found("invoiceitem", id, Some("id")))
 }
 
-pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Answer, ApiError> {
     let change = metadata_change(params)?;
     let item = editable(ctx, id)?;
     let before = item.to_json();
@@ -380,9 +380,9 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Val
     }
     apply_metadata(&mut updated.metadata, change)?;
     *item = updated;
-    let after = item.to_json();
+    let after = Answer::new(item.to_json());
     if let Some(previous) = previous_attributes(&before, &after) {
-        ctx.emit("invoiceitem.updated", after.clone(), Some(previous));
+        ctx.emit("invoiceitem.updated", Answer::clone(&after), Some(previous));
     }
     Ok(after)
 }

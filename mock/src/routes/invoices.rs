@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::balance::{Movement, record};
 use super::customers::{live, referenced};
 use super::invoiceitems::{build_item, invoice_accepts, store_item};
-use super::{Ctx, apply_metadata, metadata_change, new_metadata, paginate};
+use super::{Answer, Ctx, apply_metadata, metadata_change, new_metadata, paginate};
 use crate::error::ApiError;
 use crate::form::Obj;
 use crate::objects::{CustomerSnapshot, Finalized, Invoice, previous_attributes};
@@ -44,7 +44,7 @@ fn change(
     id: &str,
     kinds: &[&str],
     apply: impl FnOnce(&mut Invoice),
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     // Only `.updated` events carry `previous_attributes`; rendering the whole invoice
     // before every change would double the cost of each request.
     let before = if kinds.iter().any(|kind| kind.ends_with(".updated")) {
@@ -53,13 +53,13 @@ fn change(
         None
     };
     apply(invoice_mut(ctx, id)?);
-    let after = render(ctx, id)?;
+    let after = Answer::new(render(ctx, id)?);
     for kind in kinds {
         let previous = match &before {
             Some(before) if kind.ends_with(".updated") => previous_attributes(before, &after),
             _ => None,
         };
-        ctx.emit(kind, after.clone(), previous);
+        ctx.emit(kind, Answer::clone(&after), previous);
     }
     Ok(after)
 }
@@ -268,7 +268,7 @@ fn write_fields(invoice: &mut Invoice, params: Obj<'_>, now: i64) -> Result<(), 
     }
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Answer, ApiError> {
     let customer_id = params.required_text("customer")?.to_owned();
     let customer = referenced(ctx, &customer_id, "customer")?;
     let customer_currency = customer.currency.clone();
@@ -314,8 +314,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, params: Obj<'_>) -> Result<Value, ApiErr
     }
     let id = invoice.id.clone();
     ctx.acct.invoices.insert(id.clone(), invoice);
-    let json = render(ctx, &id)?;
-    ctx.emit("invoice.created", json.clone(), None);
+    let json = Answer::new(render(ctx, &id)?);
+    ctx.emit("invoice.created", Answer::clone(&json), None);
     Ok(json)
 }
 
@@ -424,7 +424,7 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
     render(ctx, id)
 }
 
-pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Answer, ApiError> {
     let now = ctx.now;
     let current = invoice(ctx, id)?;
     let status = current.status.clone();
@@ -463,9 +463,9 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Val
     apply_metadata(&mut updated.metadata, change_metadata)?;
     let before = render(ctx, id)?;
     *invoice_mut(ctx, id)? = updated;
-    let after = render(ctx, id)?;
+    let after = Answer::new(render(ctx, id)?);
     if let Some(previous) = previous_attributes(&before, &after) {
-        ctx.emit("invoice.updated", after.clone(), Some(previous));
+        ctx.emit("invoice.updated", Answer::clone(&after), Some(previous));
     }
     Ok(after)
 }
@@ -502,7 +502,7 @@ pub(crate) fn lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Valu
     )
 }
 
-pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Answer, ApiError> {
     let lines = params.object_list("lines")?;
     if lines.is_empty() {
         return Err(ApiError::missing("lines"));
@@ -530,9 +530,9 @@ pub(crate) fn add_lines(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<
             Some(super::MetadataChange::Merge(changes)),
         )?;
     }
-    let after = render(ctx, id)?;
+    let after = Answer::new(render(ctx, id)?);
     if let Some(previous) = previous_attributes(&before, &after) {
-        ctx.emit("invoice.updated", after.clone(), Some(previous));
+        ctx.emit("invoice.updated", Answer::clone(&after), Some(previous));
     }
     Ok(after)
 }
@@ -552,7 +552,7 @@ fn require_status(
     }
 }
 
-pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Answer, ApiError> {
     let current = invoice(ctx, id)?;
     require_status(current, &[InvoiceStatus::Draft], "finalize")?;
     let total = ctx.acct.amounts(current).total;
@@ -657,7 +657,7 @@ pub(crate) fn finalize(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<V
     Ok(after_finalized)
 }
 
-pub(crate) fn send(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
+pub(crate) fn send(ctx: &mut Ctx<'_>, id: &str) -> Result<Answer, ApiError> {
     require_status(
         invoice(ctx, id)?,
         &[
@@ -689,7 +689,7 @@ fn card_outcome(payment_method: &str) -> Option<CardOutcome> {
     }
 }
 
-pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value, ApiError> {
+pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Answer, ApiError> {
     let current = invoice(ctx, id)?;
     if current.status == InvoiceStatus::Paid {
         return Err(ApiError::unexpected_status(format!(
@@ -766,7 +766,7 @@ pub(crate) fn pay(ctx: &mut Ctx<'_>, id: &str, params: Obj<'_>) -> Result<Value,
     }
 }
 
-pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
+pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str) -> Result<Answer, ApiError> {
     let current = invoice(ctx, id)?;
     require_status(
         current,
@@ -800,7 +800,7 @@ pub(crate) fn void(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
     })
 }
 
-pub(crate) fn mark_uncollectible(ctx: &mut Ctx<'_>, id: &str) -> Result<Value, ApiError> {
+pub(crate) fn mark_uncollectible(ctx: &mut Ctx<'_>, id: &str) -> Result<Answer, ApiError> {
     require_status(
         invoice(ctx, id)?,
         &[InvoiceStatus::Open],

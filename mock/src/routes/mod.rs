@@ -9,6 +9,7 @@ mod invoiceitems;
 mod invoices;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -36,13 +37,13 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Record an event with a snapshot of the object.
-    pub(crate) fn emit(&mut self, kind: &str, object: Value, previous: Option<Value>) {
+    pub(crate) fn emit(&mut self, kind: &str, object: impl Into<Answer>, previous: Option<Value>) {
         let event = Event {
             id: self.random.id("evt"),
             kind: kind.to_owned(),
             created: self.now,
-            object,
-            previous_attributes: previous,
+            object: object.into(),
+            previous_attributes: previous.map(Arc::new),
             request_id: Some(self.request_id.clone()),
             idempotency_key: self.idempotency_key.clone(),
             account: self.acct.id.clone(),
@@ -68,7 +69,11 @@ impl Ctx<'_> {
 }
 
 /// A handler: the account context, the path's `{…}` segments in order, the parameters.
-type Handler = fn(&mut Ctx<'_>, &[&str], Obj<'_>) -> Result<Value, ApiError>;
+type Handler = fn(&mut Ctx<'_>, &[&str], Obj<'_>) -> Result<Answer, ApiError>;
+
+/// An answer body. Shared, so that an object rendered once serves as the answer and as
+/// the snapshot of the events it caused, without a copy of its tree.
+pub(crate) type Answer = Arc<Value>;
 
 /// One operation the mock serves: its method and path template in the spelling of
 /// Stripe's OpenAPI description, the parameters it models, and its handler.
@@ -124,12 +129,14 @@ const SEARCH: &[&str] = &["query", "limit", "page"];
 const NONE: &[&str] = &[];
 
 macro_rules! op {
-    ($method:ident $template:literal, $modelled:expr, $handler:expr) => {
+    ($method:ident $template:literal, $modelled:expr,
+     |$ctx:tt, $ids:tt, $params:tt| $body:expr) => {
         Operation {
             method: Method::$method,
             template: $template,
             modelled: $modelled,
-            handler: $handler,
+            // Handlers answer a `Value` or an already shared `Answer`.
+            handler: |$ctx: &mut Ctx<'_>, $ids: &[&str], $params: Obj<'_>| $body.map(Into::into),
         }
     };
 }
@@ -263,7 +270,7 @@ impl Routed<'_> {
     ///
     /// # Errors
     /// Any Stripe-shaped error the request deserves.
-    pub(crate) fn run(&self, ctx: &mut Ctx<'_>, form: &Form) -> Result<Value, ApiError> {
+    pub(crate) fn run(&self, ctx: &mut Ctx<'_>, form: &Form) -> Result<Answer, ApiError> {
         let paths = form.obj().text_list("expand")?;
         if paths.is_empty() {
             return (self.operation.handler)(ctx, &self.ids, form.obj());
@@ -272,7 +279,7 @@ impl Routed<'_> {
         // request must then change nothing, so its changes are undone.
         let before = (ctx.acct.clone(), ctx.random.clone());
         let mut body = (self.operation.handler)(ctx, &self.ids, form.obj())?;
-        match expand::expand(ctx.acct, ctx.settings, &mut body, &paths) {
+        match expand::expand(ctx.acct, ctx.settings, Arc::make_mut(&mut body), &paths) {
             Ok(()) => Ok(body),
             Err(error) => {
                 (*ctx.acct, *ctx.random) = before;
