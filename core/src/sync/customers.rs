@@ -166,7 +166,11 @@ impl Billbridge {
                     "customer.create",
                     "0",
                     |context| customers.create(&params, &context),
-                    found: self.find_created_customer(params.name.as_deref(), &params.metadata),
+                    found: self.find_created_customer(
+                        params.name.as_deref(),
+                        params.email.as_deref(),
+                        &params.metadata
+                    ),
                 )?;
                 store
                     .put_customer_link(&CustomerLink {

@@ -9,22 +9,21 @@
 //! the host's ids and the other metadata it sent where it is not — takes the object it
 //! finds, and otherwise sends the write again under the next key of the same
 //! derivation (`revision#1`, `#2`, …), which every worker and every re-run derives
-//! alike. Lookups use retrieve and list, never search, which is not read-after-write.
+//! alike. Lookups use retrieve and list, never search, which is not read-after-write,
+//! and never a time window: the host's clock and Stripe's (or a mock's) need not agree,
+//! so lists are narrowed by what the write named (the customer, the email) and read
+//! newest first, where a write of the last 24 hours is.
 
 use super::bridge::Billbridge;
 use crate::domain::metadata::MetadataMap;
 use crate::error::Error;
-use crate::stripe::client::{MetadataParams, TimeRange};
+use crate::stripe::client::MetadataParams;
 use crate::stripe::models::{Customer, CustomerBalanceTransaction, Invoice};
 
 /// How many further keys one write may move on to after saved server errors.
 const MAX_FURTHER_KEYS: u32 = 3;
 
-/// How far back a lookup looks for what a saved server error may have created: the
-/// key's 24 hours, and an hour of clock difference.
-const LOOKBACK_SECONDS: i64 = 25 * 60 * 60;
-
-/// The most objects a lookup reads before it gives up (pages of 100).
+/// The most objects a lookup reads, newest first, before it gives up (pages of 100).
 const LOOKUP_PAGES: u32 = 20;
 
 /// Sends a keyed write exactly once: `write_once!(bridge, subject, operation,
@@ -93,27 +92,19 @@ impl<'r> Attempts<'r> {
 }
 
 impl Billbridge {
-    /// The creation window of a lookup: since the oldest time a saved server error
-    /// still answering may have been saved.
-    fn lookback(&self) -> TimeRange {
-        TimeRange {
-            gte: Some(self.now() - LOOKBACK_SECONDS),
-            ..TimeRange::default()
-        }
-    }
-
-    /// A customer a create with `name` and `metadata` made within the lookback: the
-    /// newest with that name and every metadata pair sent.
+    /// The customer a create with `name`, `email` and `metadata` made: the newest with
+    /// that name and every metadata pair sent, among those with that email.
     ///
     /// # Errors
     /// A Stripe error from listing.
     pub(crate) async fn find_created_customer(
         &self,
         name: Option<&str>,
+        email: Option<&str>,
         metadata: &MetadataParams,
     ) -> Result<Option<Customer>, Error> {
         let params = crate::stripe::client::ListCustomers {
-            created: Some(self.lookback()),
+            email: email.map(str::to_owned),
             limit: Some(100),
             ..Default::default()
         };
@@ -130,7 +121,8 @@ impl Billbridge {
         }))
     }
 
-    /// An invoice of `customer` a create with `metadata` made within the lookback.
+    /// The invoice of `customer` a create with `metadata` made: the newest of the
+    /// customer's invoices with every metadata pair sent.
     ///
     /// # Errors
     /// A Stripe error from listing.
@@ -141,7 +133,6 @@ impl Billbridge {
     ) -> Result<Option<Invoice>, Error> {
         let params = crate::stripe::client::ListInvoices {
             customer: Some(customer.to_owned()),
-            created: Some(self.lookback()),
             limit: Some(100),
             ..Default::default()
         };

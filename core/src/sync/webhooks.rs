@@ -12,7 +12,9 @@ use super::error::SyncError;
 use crate::domain::money::Money;
 use crate::domain::status::InvoiceStatus;
 use crate::error::Error;
-use crate::mirror::{HostFacts, HostIdKeys, InvoiceRecord, MergePolicy, mark_deleted};
+use crate::mirror::{
+    HostFacts, HostIdKeys, InvoiceRecord, MergePolicy, mark_deleted, row_from_stripe,
+};
 use crate::store::{InvoiceLink, InvoiceMirror, PartyKind};
 use crate::stripe::models::{Event, EventObject, EventType, Invoice};
 use crate::stripe::webhook::construct_event;
@@ -262,7 +264,14 @@ impl Billbridge {
         {
             return Ok(outcome(WebhookDisposition::Duplicate, Vec::new()));
         }
-        match self.apply_event(&event).await {
+        let applied = self.apply_event(&event).await;
+        if applied.is_ok() {
+            // Ends the claim's lease where the store keeps one. Ignoring a failure is
+            // safe: the event is applied, and a redelivery after the lease merges the same
+            // snapshot again, which the monotonic merge turns into no change.
+            let _ = store.complete_event(self.account(), &event.id).await;
+        }
+        match applied {
             Ok(Some(changes)) => Ok(outcome(WebhookDisposition::Applied, changes)),
             Ok(None) => Ok(outcome(WebhookDisposition::Ignored, Vec::new())),
             Err(error) => {
@@ -313,6 +322,28 @@ impl Billbridge {
                         Some(after) => (before, after),
                         None => return Ok(Some(Vec::new())),
                     }
+                } else if self
+                    .same_second_conflict(&host, invoice, event.created)
+                    .await?
+                {
+                    // Stripe's times are whole seconds: two different snapshots with the
+                    // same status and second cannot be ordered by them (a late
+                    // `invoice.created` of a draft whose lines the host already holds),
+                    // so Stripe itself says which is current.
+                    let current = self
+                        .inner
+                        .client
+                        .invoices()
+                        .retrieve(&invoice.id, &self.context(None))
+                        .await?;
+                    self.absorb_invoice(
+                        &host,
+                        &current,
+                        event.created,
+                        None,
+                        MergePolicy::Authoritative,
+                    )
+                    .await?
                 } else {
                     self.absorb_invoice(&host, invoice, event.created, None, MergePolicy::Monotonic)
                         .await?
@@ -365,6 +396,30 @@ impl Billbridge {
         self.absorb_invoice(host, invoice, at, Some(&facts), MergePolicy::Monotonic)
             .await?;
         Ok(Some(host.to_owned()))
+    }
+
+    /// Whether `invoice`, in an event of second `at`, differs from the record of `host`
+    /// that was current at that same second with the same status: neither is provably
+    /// newer.
+    async fn same_second_conflict(
+        &self,
+        host: &str,
+        invoice: &Invoice,
+        at: i64,
+    ) -> Result<bool, Error> {
+        let Some(current) = self
+            .inner
+            .store
+            .invoice_mirror(self.account(), host)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if current.stripe_invoice_id != invoice.id || current.stripe_updated_at != at {
+            return Ok(false);
+        }
+        let snapshot = row_from_stripe(self.account(), host, invoice, at, &HostFacts::of(&current));
+        Ok(snapshot.status == current.status && snapshot != current)
     }
 
     /// Whether `stripe_invoice_id` is the draft of a raise of `host` that has not added
