@@ -59,11 +59,14 @@
 //! # }
 //! ```
 
+pub mod cli;
 mod clock;
 mod error;
 mod expand;
 mod faults;
 mod form;
+pub mod forward;
+pub mod fuzzing;
 mod http;
 mod idempotency;
 mod objects;
@@ -83,7 +86,7 @@ use serde_json::Value;
 
 pub use clock::{DEFAULT_START_TIME, MockClock};
 pub use faults::{Fault, FaultKind, Faults, Pause, RateClock, RateLimit};
-pub use http::MockServer;
+pub use http::{DEFAULT_MAX_BODY_BYTES, MockServer, ServeOptions};
 pub use routes::{Operation, check_parameters, operations};
 pub use state::InvoiceNumbering;
 pub use webhooks::{SignatureTime, WebhookDelivery, WebhookOptions};
@@ -433,6 +436,12 @@ impl MockStripe {
     /// The webhook signing secret (`whsec_…`) of the mock's endpoint.
     pub fn webhook_secret(&self) -> String {
         self.lock().settings.webhook_secret.clone()
+    }
+
+    /// Sign deliveries from now on with `secret` instead of the one generated from the
+    /// seed: a host whose configuration already holds a `whsec_…` secret keeps it.
+    pub fn set_webhook_secret(&self, secret: impl Into<String>) {
+        self.lock().settings.webhook_secret = secret.into();
     }
 
     /// Change the search lag (see [`MockStripeBuilder::search_lag`]) from now on.

@@ -1,92 +1,21 @@
-//! MockStripe over loopback HTTP/1.1: raw requests on a TCP socket get Stripe's answers,
-//! keep-alive works, auth comes from `Authorization`, and a lost response closes the
-//! connection.
+//! MockStripe over HTTP/1.1: raw requests on a TCP socket get Stripe's answers;
+//! keep-alive (many requests on one connection, pipelined ones too), chunked bodies,
+//! `Expect: 100-continue` and the body limit behave as HTTP says; auth comes from
+//! `Authorization`; a lost response closes the connection; shutdown is graceful.
 
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use billbridge::stripe::transport::TransportErrorKind;
-use billbridge_mock::{Fault, KeyPolicy, MockStripe};
+mod http_common;
+
+use std::time::Duration;
+
+use billbridge::stripe::transport::{Method, TransportErrorKind};
+use billbridge_mock::{DEFAULT_MAX_BODY_BYTES, Fault, KeyPolicy, MockStripe, ServeOptions};
+use http_common::{exchange, get, post, read_answer, with_key};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// Send one raw request on `stream` and read one response (`None` if the server closed).
-async fn exchange(stream: &mut TcpStream, raw: &str) -> Option<Answer> {
-    stream.write_all(raw.as_bytes()).await.unwrap();
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let header_end = loop {
-        if let Some(position) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
-            break position;
-        }
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-    let head = String::from_utf8(buffer[..header_end].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .unwrap()
-        .1
-        .parse()
-        .unwrap();
-    while buffer.len() < header_end + 4 + length {
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "body cut short");
-        buffer.extend_from_slice(&chunk[..read]);
-    }
-    let body = serde_json::from_slice(&buffer[header_end + 4..header_end + 4 + length]).unwrap();
-    Some(Answer {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn post(path: &str, body: &str, extra: &str) -> String {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_mock\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{extra}\r\n{body}",
-        body.len()
-    )
-}
-
-fn get(path: &str, extra: &str) -> String {
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_mock\r\n{extra}\r\n"
-    )
-}
 
 #[tokio::test]
 async fn customer_and_invoice_over_loopback_with_keep_alive() {
@@ -167,11 +96,6 @@ async fn authorization_header_is_required_and_live_keys_refused() {
     .await
     .unwrap();
     assert_eq!(basic.status, 200);
-}
-
-/// A request with another `Authorization` key.
-fn with_key(raw: &str, key: &str) -> String {
-    raw.replace("Bearer sk_test_mock", &format!("Bearer {key}"))
 }
 
 #[tokio::test]
@@ -372,4 +296,387 @@ async fn dropping_the_server_stops_accepting() {
         .map_or(true, |answer| answer.is_none()),
     };
     assert!(refused);
+}
+
+#[tokio::test]
+async fn many_requests_on_one_keep_alive_connection_are_each_answered() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let rounds = 300;
+    let mut ids = Vec::new();
+    for round in 0..rounds {
+        let created = exchange(
+            &mut stream,
+            &post("/v1/customers", &format!("name=Patient+{round}"), ""),
+        )
+        .await
+        .unwrap_or_else(|| panic!("connection closed at request {}", 2 * round));
+        assert_eq!(created.status, 200);
+        assert_ne!(created.header("Connection"), Some("close"));
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let fetched = exchange(&mut stream, &get(&format!("/v1/customers/{id}"), ""))
+            .await
+            .unwrap_or_else(|| panic!("connection closed at request {}", 2 * round + 1));
+        assert_eq!(fetched.body["name"], format!("Patient {round}"));
+        ids.push(id);
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), rounds, "every create made its own customer");
+    assert_eq!(mock.requests().len(), 2 * rounds);
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let count = 25;
+    let batch: String = (0..count)
+        .map(|index| post("/v1/customers", &format!("name=P{index}"), ""))
+        .collect();
+    stream.write_all(batch.as_bytes()).await.unwrap();
+    let mut buffer = Vec::new();
+    for index in 0..count {
+        let answer = read_answer(&mut stream, &mut buffer).await.unwrap();
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body["name"], format!("P{index}"));
+    }
+}
+
+#[tokio::test]
+async fn headers_are_written_in_stripes_case_with_a_request_id_on_every_answer() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let created = exchange(
+        &mut stream,
+        &post("/v1/customers", "name=A", "Idempotency-Key: case-check\r\n"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        created.head.contains("\r\nRequest-Id: req_"),
+        "{}",
+        created.head
+    );
+    assert!(created.head.contains("\r\nContent-Type: application/json"));
+    assert!(created.head.contains("\r\nIdempotency-Key: case-check"));
+    assert!(created.head.contains("\r\nStripe-Version: "));
+    let replayed = exchange(
+        &mut stream,
+        &post("/v1/customers", "name=A", "Idempotency-Key: case-check\r\n"),
+    )
+    .await
+    .unwrap();
+    assert!(replayed.head.contains("\r\nIdempotent-Replayed: true"));
+    mock.faults()
+        .next_request_to("/v1/customers", Fault::UNAVAILABLE_RETRY);
+    let unavailable = exchange(&mut stream, &post("/v1/customers", "name=B", ""))
+        .await
+        .unwrap();
+    assert_eq!(unavailable.status, 503);
+    assert!(unavailable.head.contains("\r\nStripe-Should-Retry: true"));
+}
+
+/// `body` as chunks of `size` bytes, with a chunk extension on the first, as HTTP/1.1
+/// allows.
+fn chunked(body: &str, size: usize) -> String {
+    let mut encoded = String::new();
+    for (index, chunk) in body.as_bytes().chunks(size).enumerate() {
+        let extension = if index == 0 { ";note=first" } else { "" };
+        encoded.push_str(&format!("{:x}{extension}\r\n", chunk.len()));
+        encoded.push_str(std::str::from_utf8(chunk).unwrap());
+        encoded.push_str("\r\n");
+    }
+    encoded.push_str("0\r\n\r\n");
+    encoded
+}
+
+fn chunked_post(path: &str, body: &str, size: usize) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_mock\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+        chunked(body, size)
+    )
+}
+
+#[tokio::test]
+async fn chunked_bodies_are_decoded_like_sized_ones_and_keep_the_connection() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let body = "name=Ada+Lovelace&email=ada%40example.com&metadata%5Behr_patient_id%5D=P-1&metadata%5Bpractice%5D=North+Street";
+    // Chunks of 7 bytes split keys, values and percent escapes alike.
+    let created = exchange(&mut stream, &chunked_post("/v1/customers", body, 7))
+        .await
+        .unwrap();
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.body["name"], "Ada Lovelace");
+    assert_eq!(created.body["email"], "ada@example.com");
+    assert_eq!(created.body["metadata"]["ehr_patient_id"], "P-1");
+    assert_eq!(created.body["metadata"]["practice"], "North Street");
+    let id = created.body["id"].as_str().unwrap();
+    // The same connection carries the next request.
+    let fetched = exchange(&mut stream, &get(&format!("/v1/customers/{id}"), ""))
+        .await
+        .unwrap();
+    assert_eq!(fetched.body["metadata"]["practice"], "North Street");
+    // An empty chunked body is an empty form.
+    let empty = exchange(&mut stream, &chunked_post("/v1/customers", "", 1))
+        .await
+        .unwrap();
+    assert_eq!(empty.status, 200);
+}
+
+#[tokio::test]
+async fn expect_100_continue_is_answered_before_the_body_is_sent() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let body = "name=Grace+Hopper";
+    let head = format!(
+        "POST /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_mock\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            stream.read(&mut byte).await.unwrap(),
+            1,
+            "closed before 100"
+        );
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue\r\n"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let created = read_answer(&mut stream, &mut Vec::new()).await.unwrap();
+    assert_eq!(created.status, 200);
+    assert_eq!(created.body["name"], "Grace Hopper");
+}
+
+/// Checks a refused body: Stripe's error shape, and the connection closed after it.
+async fn assert_refused_as_too_large(stream: &mut TcpStream, mut buffer: Vec<u8>, limit: usize) {
+    let refused = read_answer(stream, &mut buffer).await.unwrap();
+    assert_eq!(refused.status, 413);
+    assert_eq!(refused.body["error"]["type"], "invalid_request_error");
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&limit.to_string()), "{message}");
+    let request_id = refused.header("Request-Id").unwrap();
+    assert!(request_id.starts_with("req_"));
+    assert_eq!(
+        refused.body["error"]["request_log_url"],
+        format!("https://dashboard.stripe.com/test/logs/{request_id}")
+    );
+    assert_eq!(refused.header("Connection"), Some("close"));
+    let mut rest = Vec::new();
+    // What is left unread of the refused body may reset the connection instead of a
+    // clean close; either way nothing more is answered.
+    let _ = stream.read_to_end(&mut rest).await;
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("HTTP/1.1"),
+        "answered more after refusing"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_stripes_error_before_being_read() {
+    let mock = MockStripe::new();
+    let limit = 1024;
+    let server = mock
+        .serve_with(
+            "127.0.0.1:0",
+            ServeOptions {
+                max_body_bytes: limit,
+                ..ServeOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // Announced by Content-Length with Expect: 100-continue: refused at once, no 100.
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_mock\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+                limit + 1
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).await.unwrap();
+    assert_eq!(
+        &first, b"HTTP/1.1 413",
+        "no 100 Continue for a refused body"
+    );
+    assert_refused_as_too_large(&mut stream, first.to_vec(), limit).await;
+
+    // Chunked: refused once the chunks pass the limit.
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let long_name = "x".repeat(limit + 100);
+    stream
+        .write_all(chunked_post("/v1/customers", &format!("name={long_name}"), 256).as_bytes())
+        .await
+        .unwrap();
+    assert_refused_as_too_large(&mut stream, Vec::new(), limit).await;
+
+    // Exactly at the limit reaches the mock (which judges the over-long name itself).
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let name = "y".repeat(limit - "name=".len());
+    let judged = exchange(
+        &mut stream,
+        &post("/v1/customers", &format!("name={name}"), ""),
+    )
+    .await
+    .unwrap();
+    assert_ne!(judged.status, 413);
+    assert_eq!(
+        mock.requests().len(),
+        1,
+        "refused bodies never reach the mock"
+    );
+}
+
+#[tokio::test]
+async fn the_default_limit_refuses_a_body_announced_over_it() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_mock\r\nContent-Length: {}\r\n\r\nname=",
+                DEFAULT_MAX_BODY_BYTES + 1
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_refused_as_too_large(&mut stream, Vec::new(), DEFAULT_MAX_BODY_BYTES).await;
+}
+
+#[tokio::test]
+async fn methods_stripe_does_not_serve_get_its_unknown_url_error() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let answer = exchange(
+        &mut stream,
+        "PUT /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_mock\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body["error"]["type"], "invalid_request_error");
+    assert!(
+        answer.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unrecognized request URL (PUT: /v1/customers)")
+    );
+    // The connection stays usable.
+    let listed = exchange(&mut stream, &get("/v1/customers", ""))
+        .await
+        .unwrap();
+    assert_eq!(listed.status, 200);
+}
+
+#[tokio::test]
+async fn the_servers_own_endpoints_live_outside_stripes_paths() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    // No key needed: they hold no Stripe data.
+    let health = exchange(
+        &mut stream,
+        "GET /_billbridge/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (health.status, &health.body["status"]),
+        (200, &Value::from("ok"))
+    );
+    let deliveries = exchange(
+        &mut stream,
+        "GET /_billbridge/webhook_deliveries HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(deliveries.body["forwarding"], false);
+    assert_eq!(deliveries.body["data"], Value::Array(Vec::new()));
+    let unknown = exchange(
+        &mut stream,
+        "GET /_billbridge/nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status, 404);
+    assert!(mock.requests().is_empty(), "not requests to the Stripe API");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_answers_the_request_in_progress_and_closes_idle_connections() {
+    let mock = MockStripe::new();
+    let server = mock.serve("127.0.0.1:0").await.unwrap();
+    let addr = server.addr();
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(
+        exchange(&mut idle, &get("/v1/customers", ""))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    let pause = mock
+        .faults()
+        .pause_next(Some(Method::Post), "/v1/customers");
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    busy.write_all(post("/v1/customers", "name=In+flight", "").as_bytes())
+        .await
+        .unwrap();
+    pause.reached().await;
+    let stopping = tokio::spawn(server.shutdown_gracefully(Duration::from_secs(30)));
+    // The idle keep-alive connection is closed without an answer.
+    let mut rest = Vec::new();
+    assert_eq!(idle.read_to_end(&mut rest).await.unwrap_or(0), 0);
+    // New connections are refused once the listener is gone.
+    let refused = loop {
+        match TcpStream::connect(addr).await {
+            Err(_) => break true,
+            Ok(mut stream) => {
+                if exchange(&mut stream, &get("/v1/customers", ""))
+                    .await
+                    .is_none()
+                {
+                    break true;
+                }
+                // Accepted by the kernel before the listener closed: try again.
+                tokio::task::yield_now().await;
+            }
+        }
+    };
+    assert!(refused);
+    assert!(!stopping.is_finished(), "waits for the request in progress");
+    pause.release();
+    let answered = read_answer(&mut busy, &mut Vec::new()).await.unwrap();
+    assert_eq!(answered.status, 200);
+    assert_eq!(answered.body["name"], "In flight");
+    assert_eq!(answered.header("Connection"), Some("close"));
+    // A guard against hanging, not a timing assertion.
+    tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .expect("shutdown finished")
+        .unwrap();
+    assert_eq!(busy.read_to_end(&mut rest).await.unwrap_or(0), 0);
 }

@@ -30,12 +30,13 @@ def base_url():
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
+        # The readiness line: "billbridge-mock listening on http://127.0.0.1:PORT".
         line = process.stdout.readline().strip()
-        if not line.startswith("listening on "):
+        if not line.startswith("billbridge-mock listening on "):
             process.kill()
             _, errors = process.communicate(timeout=30)
             pytest.fail(f"mock server did not start: {line!r} {errors[-2000:]}")
-        yield line[len("listening on "):]
+        yield line.rsplit(" ", 1)[1]
     finally:
         process.kill()
         process.wait(timeout=30)
