@@ -123,7 +123,7 @@ macro_rules! bridge_methods {
     ($class:ident, $flavour:ty, $name:literal, $doc:literal) => {
         #[doc = $doc]
         #[pyclass(name = $name, module = "billbridge", frozen)]
-        pub struct $class(Billbridge);
+        pub struct $class(pub(crate) Billbridge);
 
         #[pymethods]
         impl $class {

@@ -237,8 +237,13 @@ pub fn from_py<T: serde::de::DeserializeOwned>(
     what: &str,
 ) -> PyResult<T> {
     let json = json_from_py(value)?;
-    serde_json::from_value(json)
-        .map_err(|error| PyValueError::new_err(format!("invalid {what}: {error}")))
+    // serde quotes the value it could not read, which can be a name or a birth date.
+    serde_json::from_value(json).map_err(|error| {
+        PyValueError::new_err(format!(
+            "invalid {what}: {}",
+            billbridge::redact::decode_message(&error.to_string())
+        ))
+    })
 }
 
 /// Every item of a Python iterable, each converted by `convert`.

@@ -15,6 +15,8 @@ mod mock;
 mod money;
 mod offline;
 mod parties;
+mod postgres;
+mod practices;
 mod rates;
 mod records;
 mod reports;
@@ -44,6 +46,20 @@ fn _panic_for_tests(py: Python<'_>, message: String, in_task: bool) -> PyResult<
     }
 }
 
+/// [`_panic_for_tests`] inside an awaitable: the panic happens in a runtime task and
+/// must reach the awaiting coroutine as an `InternalError` (code `panic`).
+#[pyfunction]
+fn _panic_for_tests_async(py: Python<'_>, message: String) -> PyResult<Bound<'_, PyAny>> {
+    runtime::awaitable(py, panicking(message), |()| ())
+}
+
+async fn panicking(message: String) -> Result<(), errors::BindingError> {
+    #[allow(clippy::panic)] // the whole point of this test hook
+    {
+        panic!("{message}");
+    }
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -58,10 +74,13 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     stripe::register(module)?;
     mock::register(module)?;
     stores::register(module)?;
+    postgres::register(module)?;
+    practices::register(module)?;
     records::register(module)?;
     bridge::register(module)?;
     reports::register(module)?;
     offline::register(module)?;
     module.add_function(wrap_pyfunction!(_panic_for_tests, module)?)?;
+    module.add_function(wrap_pyfunction!(_panic_for_tests_async, module)?)?;
     Ok(())
 }

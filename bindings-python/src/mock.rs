@@ -349,11 +349,21 @@ impl PyMockServer {
     }
 }
 
+/// The `billbridge-mock` console script (`billbridge.mock_server.main`): hands the
+/// command line (without the program name) to the mock crate's command, which parses
+/// it, serves until Ctrl-C or SIGTERM and returns the exit code. The GIL is released
+/// for the whole run; the command runs its own loop, not the binding's runtime.
+#[pyfunction]
+fn _run_mock_command(py: Python<'_>, arguments: Vec<String>) -> u8 {
+    py.detach(|| billbridge_mock::cli::main(arguments))
+}
+
 /// Registers the mock's classes.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyMockStripe>()?;
     module.add_class::<PyRecordedRequest>()?;
     module.add_class::<PyWebhookDelivery>()?;
     module.add_class::<PyMockServer>()?;
+    module.add_function(wrap_pyfunction!(_run_mock_command, module)?)?;
     Ok(())
 }

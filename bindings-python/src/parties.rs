@@ -39,12 +39,9 @@ impl PyPractitioner {
         &self.0.name
     }
 
+    /// The host id only: a practitioner's name is a person's name.
     fn __repr__(&self) -> String {
-        format!(
-            "Practitioner(id={:?}, name={:?})",
-            self.0.id.as_str(),
-            self.0.name
-        )
+        format!("Practitioner(id={:?})", self.0.id.as_str())
     }
 }
 

@@ -8,9 +8,11 @@
 //! SIGABRT in `PyGILState_Release`). So an `atexit` hook, which runs while the
 //! interpreter is still whole, shuts the runtime down with the GIL released: running
 //! deliveries finish, queued ones and unfinished calls are dropped without touching
-//! Python, and the runtime's threads are joined. After that a new call is refused, and
-//! a daemon thread coming back from a blocking call parks instead of reaching for the
-//! GIL during finalization.
+//! Python, and the runtime's threads are joined. After that a new call from the exiting
+//! thread (a later exit hook) is refused; a daemon thread, coming back from a blocking
+//! call or making a new one, parks instead of running Python during finalization (an
+//! exception it raised there would be printed to a stderr the interpreter is tearing
+//! down, which aborts the process).
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -31,6 +33,9 @@ static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
 /// Set by the exit hook: the runtime is gone or going.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// The thread that ran the exit hook: the one finalizing the interpreter.
+static EXITING_THREAD: Mutex<Option<std::thread::ThreadId>> = Mutex::new(None);
+
 /// How long the exit hook waits for calls still in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -39,6 +44,24 @@ fn closed_error() -> BindingError {
         code: "runtime_closed",
         message: "the interpreter is exiting: billbridge's runtime is shut down".to_owned(),
     }
+}
+
+/// A handle on the runtime for a new call. Once the exit hook has run, the exiting
+/// thread gets an error, and any other thread (a daemon thread still calling in while
+/// the interpreter finalizes) parks for good with the GIL released.
+fn handle_for_call(py: Python<'_>) -> Result<Handle, BindingError> {
+    let handle = handle();
+    if handle.is_err() && CLOSED.load(Ordering::SeqCst) {
+        let exiting = EXITING_THREAD.lock().ok().and_then(|thread| *thread);
+        if exiting.is_some_and(|thread| thread != std::thread::current().id()) {
+            py.detach(|| {
+                loop {
+                    std::thread::park();
+                }
+            });
+        }
+    }
+    handle
 }
 
 /// A handle on the runtime, built on first use.
@@ -84,7 +107,7 @@ where
     F: Future<Output = Result<T, BindingError>> + Send + 'static,
     T: Send + 'static,
 {
-    let handle = handle()?;
+    let handle = handle_for_call(py)?;
     let result = py.detach(|| {
         let joined = handle.block_on(handle.spawn(future));
         if CLOSED.load(Ordering::SeqCst) {
@@ -169,7 +192,7 @@ where
     T: Send + 'static,
     O: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    let handle = handle()?;
+    let handle = handle_for_call(py)?;
     let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
     let py_future = event_loop.call_method0("create_future")?;
     let task = handle.spawn(future);
@@ -251,6 +274,9 @@ impl Flavour for Awaitable {
 /// The exit hook: shuts the runtime down while the interpreter is still whole.
 #[pyfunction]
 fn _shutdown_runtime(py: Python<'_>) {
+    if let Ok(mut thread) = EXITING_THREAD.lock() {
+        *thread = Some(std::thread::current().id());
+    }
     CLOSED.store(true, Ordering::SeqCst);
     let runtime = RUNTIME.lock().ok().and_then(|mut slot| slot.take());
     if let Some(runtime) = runtime {
@@ -258,13 +284,30 @@ fn _shutdown_runtime(py: Python<'_>) {
     }
 }
 
-/// Registers the exit hook.
+/// The fork hook, in the child: the inherited runtime has no threads there (fork copies
+/// only the forking thread), so every call would wait forever on it. Forget it without
+/// dropping it (dropping would join threads that do not exist); the child's first call
+/// builds its own.
+#[pyfunction]
+fn _forget_runtime_after_fork() {
+    if let Ok(mut slot) = RUNTIME.try_lock() {
+        std::mem::forget(slot.take());
+    }
+    CLOSED.store(false, Ordering::SeqCst);
+}
+
+/// Registers the exit hook, and the fork hook (`multiprocessing`'s default start method
+/// on Linux forks).
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
     let hook = wrap_pyfunction!(_shutdown_runtime, module)?;
     module.add_function(hook.clone())?;
-    module
-        .py()
-        .import("atexit")?
-        .call_method1("register", (hook,))?;
+    py.import("atexit")?.call_method1("register", (hook,))?;
+    let after_fork = wrap_pyfunction!(_forget_runtime_after_fork, module)?;
+    module.add_function(after_fork.clone())?;
+    let keywords = pyo3::types::PyDict::new(py);
+    keywords.set_item("after_in_child", after_fork)?;
+    py.import("os")?
+        .call_method("register_at_fork", (), Some(&keywords))?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Where a bridge and offline billing keep their state: the in-memory stores and the
-//! SQLite store (one file can hold both the sync state and the offline books).
+//! SQLite store (one file can hold both the sync state and the offline books); the
+//! PostgreSQL store lives in `postgres.rs`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -80,8 +81,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<Arc<dyn SyncStore>> {
         if let Ok(sqlite) = value.cast::<PySqliteStore>() {
             return Ok(Wrap(sqlite.get().store.clone()));
         }
+        if let Some(postgres) = crate::postgres::sync_store(&value) {
+            return Ok(Wrap(postgres));
+        }
         Err(PyTypeError::new_err(
-            "store must be a MemoryStore or a SqliteStore",
+            "store must be a MemoryStore, a SqliteStore or a PostgresStore",
         ))
     }
 }
@@ -97,8 +101,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<Arc<dyn LedgerStore>> {
         if let Ok(sqlite) = value.cast::<PySqliteStore>() {
             return Ok(Wrap(sqlite.get().store.clone()));
         }
+        if let Some(postgres) = crate::postgres::ledger_store(&value) {
+            return Ok(Wrap(postgres));
+        }
         Err(PyTypeError::new_err(
-            "ledger must be a MemoryLedgerStore or a SqliteStore",
+            "ledger must be a MemoryLedgerStore, a SqliteStore or a PostgresStore",
         ))
     }
 }

@@ -98,8 +98,9 @@ impl PyHttpTransport {
         self.0.base_url()
     }
 
+    /// The base URL without any credentials written into it.
     fn __repr__(&self) -> String {
-        format!("HttpTransport(base_url='{}')", self.0.base_url())
+        format!("HttpTransport(base_url='{}')", self.0.redacted_base_url())
     }
 }
 

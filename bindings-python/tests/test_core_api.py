@@ -164,3 +164,25 @@ def test_a_bridge_over_the_mock_accepts_its_deliveries_with_no_wiring() -> None:
         billbridge.construct_event(
             delivery.body, delivery.signature_header, mock.webhook_secret, now=delivery.signed_at
         )
+
+
+def test_a_forked_child_gets_a_working_runtime() -> None:
+    # The parent has used the runtime (its threads exist only in the parent); a forked
+    # child must not wait forever on it.
+    script = textwrap.dedent(
+        """
+        import os, sys, billbridge
+        stripe = billbridge.MockStripe()
+        bridge = billbridge.Billbridge(stripe=stripe, idempotency_secret="fork-test-secret-000001")
+        bridge.upsert_customer(billbridge.Patient("P-1", "Ada", "Lovelace"))
+        pid = os.fork()
+        if pid == 0:
+            child = billbridge.Billbridge(stripe=billbridge.MockStripe(), idempotency_secret="fork-test-secret-000001")
+            record = child.upsert_customer(billbridge.Patient("P-2", "Bob", "Builder"))
+            os._exit(0 if record.outcome == "created" else 3)
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()

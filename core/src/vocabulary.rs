@@ -49,6 +49,14 @@ pub enum ArgumentError {
         /// What it must be.
         reason: &'static str,
     },
+    /// A number given as a float (a JavaScript number, a Swift `Double`) that is not an
+    /// integer the float holds exactly: fractional, not finite, or beyond ±(2^53 − 1),
+    /// where neighbouring integers share one float and an amount would silently change.
+    #[error("{argument} must be a whole number from -(2^53 - 1) to 2^53 - 1")]
+    NotSafeInteger {
+        /// The argument.
+        argument: &'static str,
+    },
 }
 
 impl ArgumentError {
@@ -109,6 +117,7 @@ impl Classify for ArgumentError {
             ArgumentError::Conflicting { .. } => "conflicting_arguments",
             ArgumentError::Incomplete { .. } => "incomplete_arguments",
             ArgumentError::OutOfRange { .. } => "argument_out_of_range",
+            ArgumentError::NotSafeInteger { .. } => "not_a_safe_integer",
         }
     }
 
@@ -211,6 +220,79 @@ pub fn probability(argument: &'static str, rate: f64) -> Result<f64, ArgumentErr
     }
 }
 
+/// The largest integer a binary64 float (a JavaScript number, a Swift `Double`) holds
+/// exactly, with every smaller integer: 2^53 − 1 (JavaScript's `Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// An integer given as a float, as JavaScript passes every number: accepted only when
+/// the float is exactly that integer and within ±[`MAX_SAFE_INTEGER`], so `1.5`, `NaN`,
+/// `Infinity` and `2**53` are refused rather than truncated or rounded.
+///
+/// # Errors
+/// [`ArgumentError::NotSafeInteger`] naming `argument`.
+pub fn safe_integer(argument: &'static str, value: f64) -> Result<i64, ArgumentError> {
+    #[allow(clippy::cast_precision_loss)] // 2^53 − 1 is itself exact as a float
+    let bound = MAX_SAFE_INTEGER as f64;
+    if value.is_finite() && value.fract() == 0.0 && value.abs() <= bound {
+        // Exact: a whole float within the bound is that integer.
+        #[allow(clippy::cast_possible_truncation)] // checked just above
+        Ok(value as i64)
+    } else {
+        Err(ArgumentError::NotSafeInteger { argument })
+    }
+}
+
+/// A count, size, port or number of days given as a float: a [`safe_integer`] that is
+/// 0 or more and fits `T`.
+///
+/// # Errors
+/// [`ArgumentError::NotSafeInteger`] for a float that is no safe integer;
+/// [`ArgumentError::OutOfRange`] for a negative number or one too large for `T`.
+pub fn safe_unsigned<T: TryFrom<i64>>(
+    argument: &'static str,
+    value: f64,
+) -> Result<T, ArgumentError> {
+    let whole = safe_integer(argument, value)?;
+    if whole < 0 {
+        return Err(ArgumentError::OutOfRange {
+            argument,
+            reason: "a whole number, 0 or more",
+        });
+    }
+    T::try_from(whole).map_err(|_| ArgumentError::OutOfRange {
+        argument,
+        reason: "a whole number too large for this argument",
+    })
+}
+
+/// A whole number of seconds given as a float (a webhook tolerance): a
+/// [`safe_unsigned`] number of seconds.
+///
+/// # Errors
+/// As [`safe_unsigned`].
+pub fn whole_seconds(
+    argument: &'static str,
+    value: f64,
+) -> Result<std::time::Duration, ArgumentError> {
+    safe_unsigned::<u64>(argument, value).map(std::time::Duration::from_secs)
+}
+
+/// An integer handed to a language whose numbers are floats: refused, rather than
+/// rounded, when it lies beyond ±[`MAX_SAFE_INTEGER`] (only amounts grown past any real
+/// invoice by arithmetic can).
+///
+/// # Errors
+/// [`ArgumentError::NotSafeInteger`] naming `argument`.
+pub fn to_safe_float(argument: &'static str, value: i64) -> Result<f64, ArgumentError> {
+    if value.abs() <= MAX_SAFE_INTEGER {
+        // Exact: every integer up to 2^53 − 1 is a float.
+        #[allow(clippy::cast_precision_loss)] // checked just above
+        Ok(value as f64)
+    } else {
+        Err(ArgumentError::NotSafeInteger { argument })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +326,65 @@ mod tests {
             "argument_out_of_range"
         );
         assert!(probability("rate", 1.5).is_err() && probability("rate", 0.25).is_ok());
+    }
+
+    #[test]
+    fn a_raise_defaults_to_a_draft_and_service_billing_to_finalize_and_send() {
+        assert_eq!(Raise::default(), Raise::Draft);
+        let day =
+            crate::domain::date::Date::new(2026, 1, 1).unwrap_or_else(|error| panic!("{error}"));
+        let billing = crate::sync::ServiceBilling::on(day);
+        assert_eq!(
+            (billing.invoiced_on, billing.mode),
+            (day, Raise::FinalizeAndSend)
+        );
+    }
+
+    #[test]
+    fn floats_cross_as_integers_only_when_exact() {
+        assert_eq!(safe_integer("amount", 1250.0), Ok(1250));
+        assert_eq!(safe_integer("amount", -5000.0), Ok(-5000));
+        assert_eq!(
+            safe_integer("amount", 9_007_199_254_740_991.0),
+            Ok(MAX_SAFE_INTEGER)
+        );
+        for refused in [
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            9_007_199_254_740_992.0,
+            1e300,
+        ] {
+            let error = safe_integer("amount", refused).unwrap_err();
+            assert_eq!(error.code(), "not_a_safe_integer", "{refused}");
+            assert_eq!(error.category(), ErrorCategory::Validation);
+        }
+        assert_eq!(safe_unsigned::<u32>("quantity", 3.0), Ok(3));
+        assert_eq!(
+            safe_unsigned::<u32>("quantity", -1.0).unwrap_err().code(),
+            "argument_out_of_range"
+        );
+        assert_eq!(
+            safe_unsigned::<u16>("port", 70_000.0).unwrap_err().code(),
+            "argument_out_of_range"
+        );
+        assert_eq!(
+            safe_unsigned::<u32>("quantity", 0.5).unwrap_err().code(),
+            "not_a_safe_integer"
+        );
+        assert_eq!(
+            whole_seconds("tolerance", 300.0),
+            Ok(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(to_safe_float("amount", 8500), Ok(8500.0));
+        assert_eq!(
+            to_safe_float("amount", i64::MAX).unwrap_err().code(),
+            "not_a_safe_integer"
+        );
+        assert_eq!(
+            to_safe_float("amount", -MAX_SAFE_INTEGER),
+            Ok(-9_007_199_254_740_991.0)
+        );
     }
 }

@@ -227,3 +227,20 @@ fn top_level_error_keeps_codes_and_categories() {
     assert_eq!(error.code(), "invalid_date");
     assert_eq!(ErrorCategory::InvalidState.as_str(), "invalid_state");
 }
+
+#[test]
+fn default_payers_come_from_host_id_pairs_each_checked() {
+    use billbridge::domain::catalogue::default_payers;
+    use billbridge::domain::party::{OrganisationId, PatientId};
+    let payers = default_payers([("P-1", "ORG-1"), ("P-2", "ORG-2")]).unwrap();
+    assert_eq!(
+        payers.get(&PatientId::new("P-1").unwrap()),
+        Some(&OrganisationId::new("ORG-1").unwrap())
+    );
+    assert_eq!(payers.len(), 2);
+    let refused = default_payers([("P-1", "")]).unwrap_err();
+    assert_eq!(
+        billbridge::Error::from(refused).category(),
+        billbridge::ErrorCategory::Validation
+    );
+}

@@ -2,8 +2,9 @@
 //! hand in parts, voided and written off, a service split between insurer and client
 //! invoiced from billing rates, and the same reports and CSV export as with Stripe.
 //!
-//! Every check runs against each ledger store: [`MemoryLedgerStore`] and, with feature
-//! `sqlite`, [`SqliteStore`] in memory and on file. The ledger contract itself
+//! Every check runs against each ledger store: [`MemoryLedgerStore`], with feature
+//! `sqlite` [`SqliteStore`] in memory and on file, and with feature `postgres` the
+//! PostgreSQL store on a real server. The ledger contract itself
 //! (compare-and-set, paging, numbering, concurrency) is checked at the end, then what
 //! only a file can show: the books survive reopening it.
 #![cfg(feature = "csv")]
@@ -740,6 +741,15 @@ ledger_tests!(sqlite_file, || {
     let file = TempDatabase::new("offline_billing");
     let store = std::sync::Arc::new(SqliteStore::open(&file.path).unwrap());
     (store, file)
+});
+
+// The books in PostgreSQL, each check in a schema of its own (see `postgres_support`).
+#[cfg(feature = "postgres")]
+mod postgres_support;
+#[cfg(feature = "postgres")]
+ledger_tests!(postgres, || {
+    let (store, schema) = postgres_support::contract_store();
+    (std::sync::Arc::new(store), schema)
 });
 
 #[cfg(feature = "sqlite")]

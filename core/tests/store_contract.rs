@@ -1,6 +1,7 @@
-//! The contract every `SyncStore` keeps, run against `MemoryStore` and `SqliteStore`
-//! (in memory and on disk), plus what only the SQLite store promises: surviving a
-//! restart, refusing a newer schema and reporting unreadable rows.
+//! The contract every `SyncStore` keeps, run against `MemoryStore`, `SqliteStore` (in
+//! memory and on disk) and `PostgresStore` (a real server, see `postgres_support`), plus
+//! what only the SQLite store promises: surviving a restart, refusing a newer schema and
+//! reporting unreadable rows (`tests/postgres_store.rs` holds the PostgreSQL ones).
 //!
 //! A host implementing `SyncStore` on its own database can copy the `checks` module and
 //! run it against its store.
@@ -9,6 +10,8 @@
 // clippy's `allow-unwrap-in-tests`; a panic there is a failed test, as intended.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "postgres")]
+mod postgres_support;
 #[cfg(feature = "sqlite")]
 mod temp_database;
 #[cfg(feature = "sqlite")]
@@ -430,6 +433,25 @@ mod checks {
         assert!(!store.forget_event(None, "evt_A").await.unwrap());
         assert!(store.mark_event_processed(None, "evt_A").await.unwrap());
         assert!(!store.mark_event_processed(None, "evt_B").await.unwrap());
+    }
+
+    pub async fn a_completed_claim_stays_claimed<S: SyncStore>(store: S) {
+        assert!(store.mark_event_processed(ACCOUNT, "evt_A").await.unwrap());
+        store.complete_event(ACCOUNT, "evt_A").await.unwrap();
+        assert!(!store.mark_event_processed(ACCOUNT, "evt_A").await.unwrap());
+        // Completing twice, or an event never claimed, changes nothing.
+        store.complete_event(ACCOUNT, "evt_A").await.unwrap();
+        store.complete_event(ACCOUNT, "evt_never").await.unwrap();
+        assert!(!store.mark_event_processed(ACCOUNT, "evt_A").await.unwrap());
+        assert!(
+            store
+                .mark_event_processed(ACCOUNT, "evt_never")
+                .await
+                .unwrap()
+        );
+        // A completed claim can still be released for a deliberate replay.
+        assert!(store.forget_event(ACCOUNT, "evt_A").await.unwrap());
+        assert!(store.mark_event_processed(ACCOUNT, "evt_A").await.unwrap());
     }
 
     pub async fn concurrent_deliveries_of_one_event_claim_it_exactly_once<S>(store: S)
@@ -854,6 +876,7 @@ macro_rules! contract_tests {
             every_key_is_scoped_by_account,
             default_payer_is_set_replaced_and_cleared,
             event_is_claimed_once_and_can_be_released,
+            a_completed_claim_stays_claimed,
             concurrent_deliveries_of_one_event_claim_it_exactly_once,
             mirror_round_trips_every_field,
             unknown_status_round_trips_and_is_queryable,
@@ -893,6 +916,10 @@ contract_tests!(sqlite_file, || {
     let store = billbridge::store::SqliteStore::open(&file.path).unwrap();
     (store, file)
 });
+
+// Each check on a schema of its own in the test server (see `postgres_support`).
+#[cfg(feature = "postgres")]
+contract_tests!(postgres, postgres_support::contract_store);
 
 #[tokio::test]
 async fn memory_store_clones_share_one_state() {

@@ -350,3 +350,32 @@ proptest! {
         let _ = verify(b"{}", Some(&header), &secret(), DEFAULT_TOLERANCE, NOW);
     }
 }
+
+#[test]
+fn verify_with_takes_stripes_defaults_for_what_is_not_given() {
+    use billbridge::stripe::webhook::{VerifyOptions, construct_event_with, sign_at, verify_with};
+    let payload = br#"{"id":"evt_1","object":"event","type":"charge.succeeded","created":1,"livemode":false,"data":{"object":{"id":"ch_1","object":"charge"}}}"#;
+    // Signed now on the system clock: the default `now` and tolerance accept it.
+    let fresh = sign_at(&secret(), None, payload);
+    assert!(verify_with(payload, Some(&fresh), &secret(), VerifyOptions::default()).is_ok());
+    // Signed at NOW: the system clock is years away, so only a given `now` accepts it.
+    let old = sign_at(&secret(), Some(NOW), payload);
+    let stale = verify_with(payload, Some(&old), &secret(), VerifyOptions::default());
+    assert!(matches!(
+        stale,
+        Err(WebhookError::TimestampOutOfTolerance { .. })
+    ));
+    let at_signing = VerifyOptions {
+        tolerance: None,
+        now: Some(NOW + 299),
+    };
+    assert!(verify_with(payload, Some(&old), &secret(), at_signing).is_ok());
+    let tight = VerifyOptions {
+        tolerance: Some(Duration::from_secs(10)),
+        now: Some(NOW + 299),
+    };
+    assert!(verify_with(payload, Some(&old), &secret(), tight).is_err());
+    let event = construct_event_with(payload, Some(&old), &secret(), at_signing).unwrap();
+    assert_eq!(event.id, "evt_1");
+    assert_eq!(DEFAULT_TOLERANCE, Duration::from_secs(300));
+}

@@ -555,6 +555,14 @@ class SqliteStore:
     def __new__(cls, path: Union[str, os.PathLike[str]]) -> SqliteStore: ...
 
 @final
+class PostgresStore:
+    def __new__(
+        cls, url: str, *, schema: Optional[str] = None, max_connections: Optional[int] = None
+    ) -> PostgresStore: ...
+    @property
+    def schema(self) -> str: ...
+
+@final
 class CustomerRecord:
     @property
     def party_kind(self) -> str: ...
@@ -756,7 +764,7 @@ def write_csv(records: Iterable[InvoiceRecord], columns: Sequence[str], destinat
 def write_payments_csv(payments: Iterable[Payment], columns: Sequence[str], destination: _Destination) -> int: ...
 
 _Stripe = Union[MockStripe, HttpTransport]
-_Store = Union[MemoryStore, SqliteStore]
+_Store = Union[MemoryStore, SqliteStore, PostgresStore]
 
 @final
 class Billbridge:
@@ -862,6 +870,15 @@ class Billbridge:
         requests_per_second: Optional[int] = None,
         progress: Optional[_Progress] = None,
     ) -> list[BulkResult]: ...
+
+@final
+class Practices:
+    def __new__(cls, bridges: Sequence[Billbridge]) -> Practices: ...
+    def get(self, account: Optional[str] = None) -> Billbridge: ...
+    @property
+    def accounts(self) -> list[Optional[str]]: ...
+    def handle_webhook(self, payload: _Body, signature_header: Optional[str]) -> WebhookOutcome: ...
+    def __len__(self) -> int: ...
 
 @final
 class AsyncBillbridge:
@@ -1032,7 +1049,7 @@ class OfflineBilling:
         cls,
         *,
         store: Optional[_Store] = None,
-        ledger: Optional[Union[MemoryLedgerStore, SqliteStore]] = None,
+        ledger: Optional[Union[MemoryLedgerStore, SqliteStore, PostgresStore]] = None,
         account: Optional[str] = None,
         number_prefix: Optional[str] = None,
     ) -> OfflineBilling: ...
@@ -1083,7 +1100,7 @@ class AsyncOfflineBilling:
         cls,
         *,
         store: Optional[_Store] = None,
-        ledger: Optional[Union[MemoryLedgerStore, SqliteStore]] = None,
+        ledger: Optional[Union[MemoryLedgerStore, SqliteStore, PostgresStore]] = None,
         account: Optional[str] = None,
         number_prefix: Optional[str] = None,
     ) -> AsyncOfflineBilling: ...
@@ -1129,5 +1146,8 @@ class AsyncOfflineBilling:
     def portal(self, payer: _PayerLike) -> Awaitable[Portal]: ...
 
 def _panic_for_tests(message: str, *, in_task: bool = False) -> None: ...
+def _panic_for_tests_async(message: str) -> Awaitable[None]: ...
 def _exception_classes() -> dict[str, Optional[type[BillbridgeError]]]: ...
 def _shutdown_runtime() -> None: ...
+def _forget_runtime_after_fork() -> None: ...
+def _run_mock_command(arguments: list[str]) -> int: ...

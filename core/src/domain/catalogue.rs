@@ -545,6 +545,26 @@ impl InvoiceGroup {
     }
 }
 
+/// The patients' default payers from host id pairs (patient id, organisation id), as
+/// hosts and bindings hand them over (a dict, a JS object), each id checked.
+///
+/// # Errors
+/// The [`PartyError`] of the first id that is not a valid host id.
+pub fn default_payers<P, O>(
+    pairs: impl IntoIterator<Item = (P, O)>,
+) -> Result<BTreeMap<PatientId, OrganisationId>, PartyError>
+where
+    P: Into<String>,
+    O: Into<String>,
+{
+    pairs
+        .into_iter()
+        .map(|(patient, organisation)| {
+            Ok((PatientId::new(patient)?, OrganisationId::new(organisation)?))
+        })
+        .collect()
+}
+
 /// Who is billed for `service` under `rate`, the rule billbridge applies everywhere: a
 /// client rate bills the patient; an insurance rate bills the patient's default payer
 /// (their insurer) when `default_payers` names one, and the patient otherwise.

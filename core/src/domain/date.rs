@@ -22,16 +22,10 @@ pub enum DateError {
     /// The text is not `YYYY-MM-DD`.
     #[error("invalid date text: expected YYYY-MM-DD")]
     InvalidFormat,
-    /// Year, month and day do not name a calendar day.
-    #[error("{year:04}-{month:02}-{day:02} is not a calendar date")]
-    InvalidDate {
-        /// Year.
-        year: i32,
-        /// Month (1–12 expected).
-        month: u32,
-        /// Day of month.
-        day: u32,
-    },
+    /// Year, month and day do not name a calendar day. The date itself is not kept:
+    /// it can be a patient's date of birth, mistyped.
+    #[error("the year, month and day given are not a calendar date")]
+    InvalidDate,
     /// The result falls outside years 1–9999.
     #[error("date out of range (years 1 to 9999 are supported)")]
     OutOfRange,
@@ -41,7 +35,7 @@ impl Classify for DateError {
     fn code(&self) -> &'static str {
         match self {
             DateError::InvalidFormat => "invalid_date_format",
-            DateError::InvalidDate { .. } => "invalid_date",
+            DateError::InvalidDate => "invalid_date",
             DateError::OutOfRange => "date_out_of_range",
         }
     }
@@ -88,7 +82,7 @@ impl Date {
         }
         match days_in_month(year, month) {
             Some(last) if (1..=last).contains(&day) => Ok(Date { year, month, day }),
-            _ => Err(DateError::InvalidDate { year, month, day }),
+            _ => Err(DateError::InvalidDate),
         }
     }
 

@@ -17,6 +17,8 @@
 //! # Ok::<(), billbridge::Error>(())
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -26,6 +28,7 @@ use super::metadata::{MetadataError, MetadataMap, MetadataTarget};
 use super::money::{Currency, Money, MoneyError};
 use super::party::{LocationId, Organisation, Patient, PatientId, PayerRef, Practitioner, host_id};
 use crate::classify::{Classify, ErrorCategory};
+use crate::redact::{Redacted, redacted};
 use crate::vocabulary::ArgumentError;
 
 /// Stripe's limit on lines per invoice.
@@ -214,7 +217,10 @@ impl Location {
 }
 
 /// The appointment an invoice is for, as invoice metadata describes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, the date and the location; the practitioner's name and the
+/// billing arrangement (host free text) only as present or not.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentContext {
     /// Host id of the appointment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +237,26 @@ pub struct AppointmentContext {
     /// The host's billing and collection arrangement (e.g. "Self-pay", "Insurer").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_and_collection: Option<String>,
+}
+
+impl fmt::Debug for AppointmentContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let AppointmentContext {
+            appointment,
+            date,
+            location,
+            practitioner,
+            billing_and_collection,
+        } = self;
+        f.debug_struct("AppointmentContext")
+            .field("appointment", appointment)
+            .field("date", date)
+            .field("location", location)
+            .field("practitioner", practitioner)
+            .field("billing_and_collection", &redacted(billing_and_collection))
+            .finish()
+    }
 }
 
 impl AppointmentContext {
@@ -312,7 +338,10 @@ impl ServiceDate {
 }
 
 /// One line of an invoice: `quantity × unit_amount`. A negative unit amount is a credit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows amounts, dates and metadata keys; the description is the host's free
+/// text about a patient's care, so it is not shown.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
     /// Shown to the payer (keep health details out: Stripe shows it in emails and PDFs).
     pub description: String,
@@ -328,6 +357,27 @@ pub struct InvoiceLine {
     /// Line metadata (Stripe's limits apply).
     #[serde(default, skip_serializing_if = "MetadataMap::is_empty")]
     pub metadata: MetadataMap,
+}
+
+impl fmt::Debug for InvoiceLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InvoiceLine {
+            description: _,
+            quantity,
+            unit_amount,
+            source,
+            service_date,
+            metadata,
+        } = self;
+        f.debug_struct("InvoiceLine")
+            .field("description", &Redacted)
+            .field("quantity", quantity)
+            .field("unit_amount", unit_amount)
+            .field("source", source)
+            .field("service_date", service_date)
+            .field("metadata", metadata)
+            .finish()
+    }
 }
 
 impl InvoiceLine {
@@ -461,7 +511,10 @@ fn check_metadata(line: usize, metadata: &MetadataMap) -> Result<(), InvoiceErro
 /// Built with [`InvoiceDraft::for_patient`] (or [`InvoiceDraft::for_payer`]) and the
 /// consuming builder methods. Once raised, edit it with the `&mut` methods, which bump
 /// [`InvoiceDraft::revision`] so that a changed draft gets new idempotency keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows ids, lines and amounts; the memo and footer (host free text) only as
+/// present or not.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDraft {
     /// The host's id for this invoice, if it has one yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -494,6 +547,35 @@ pub struct InvoiceDraft {
     /// Incremented on every edit made through the `&mut` methods.
     #[serde(default)]
     pub revision: u32,
+}
+
+impl fmt::Debug for InvoiceDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InvoiceDraft {
+            host_id,
+            payer,
+            subject,
+            currency,
+            lines,
+            memo,
+            footer,
+            collection,
+            context,
+            revision,
+        } = self;
+        f.debug_struct("InvoiceDraft")
+            .field("host_id", host_id)
+            .field("payer", payer)
+            .field("subject", subject)
+            .field("currency", currency)
+            .field("lines", lines)
+            .field("memo", &redacted(memo))
+            .field("footer", &redacted(footer))
+            .field("collection", collection)
+            .field("context", context)
+            .field("revision", revision)
+            .finish()
+    }
 }
 
 impl InvoiceDraft {

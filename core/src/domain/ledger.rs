@@ -14,6 +14,7 @@ use super::money::{Currency, Money, MoneyError};
 use super::party::{PatientId, PayerRef};
 use super::status::{IllegalTransition, InvoiceAction, InvoiceStatus, Transition};
 use crate::classify::{Classify, ErrorCategory};
+use crate::redact::redacted;
 
 /// Errors of the offline ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -159,8 +160,9 @@ impl fmt::Display for PaymentMethod {
     }
 }
 
-/// A payment recorded by hand.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A payment recorded by hand. `Debug` shows whether a reference is set, not the
+/// reference.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualPayment {
     /// How it was paid.
     pub method: PaymentMethod,
@@ -171,6 +173,24 @@ pub struct ManualPayment {
     /// Cheque number, transfer reference, claim number…
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+}
+
+impl fmt::Debug for ManualPayment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A reference can be a bank reference or a claim number: presence only.
+        let ManualPayment {
+            method,
+            amount,
+            date,
+            reference,
+        } = self;
+        f.debug_struct("ManualPayment")
+            .field("method", method)
+            .field("amount", amount)
+            .field("date", date)
+            .field("reference", &redacted(reference))
+            .finish()
+    }
 }
 
 impl ManualPayment {

@@ -183,7 +183,9 @@ host_id!(
 );
 
 /// A practitioner as invoices and metadata name them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows the host id, not the name.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Practitioner {
     /// Host id.
     pub id: PractitionerId,
@@ -198,6 +200,16 @@ impl Practitioner {
             id,
             name: name.into(),
         }
+    }
+}
+
+impl fmt::Debug for Practitioner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Practitioner { id, name: _ } = self;
+        f.debug_struct("Practitioner")
+            .field("id", id)
+            .field("name", &Redacted)
+            .finish()
     }
 }
 
@@ -455,7 +467,10 @@ impl fmt::Debug for Patient {
 }
 
 /// An organisation that can pay invoices (insurer, employer, charity).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows the host id and which fields are filled in: an organisation's name and
+/// contact details can name a person (a family trust, a sole trader, a contact's email).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organisation {
     /// Host id.
     pub id: OrganisationId,
@@ -509,6 +524,23 @@ impl Organisation {
             check_phone(phone)?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for Organisation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Organisation {
+            id,
+            name: _,
+            email,
+            phone,
+        } = self;
+        f.debug_struct("Organisation")
+            .field("id", id)
+            .field("name", &Redacted)
+            .field("email", &redacted(email))
+            .field("phone", &redacted(phone))
+            .finish()
     }
 }
 

@@ -787,13 +787,24 @@ pub fn payments_received<'s, S: SyncStore + ?Sized>(
     PaymentPager { invoices, range }
 }
 
-/// One invoice as its payer sees it in a portal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One invoice as its payer sees it in a portal. `Debug` shows whether there is a pay
+/// link, not the link: it opens the invoice to whoever holds it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalInvoice {
     /// The invoice.
     pub invoice: InvoiceRecord,
     /// Where to pay it: Stripe's hosted page, for invoices still owing.
     pub pay_link: Option<String>,
+}
+
+impl fmt::Debug for PortalInvoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let PortalInvoice { invoice, pay_link } = self;
+        f.debug_struct("PortalInvoice")
+            .field("invoice", invoice)
+            .field("pay_link", &redacted(pay_link))
+            .finish()
+    }
 }
 
 /// A payer's invoices, paid and unpaid, and what they still owe.

@@ -13,9 +13,11 @@
 //! a Connect account (`acct_…`). The same host id under two accounts is two records.
 //! An empty account id (`Some("")`) is treated as the platform account.
 //!
-//! billbridge ships [`MemoryStore`] (the default) and, with feature `sqlite`,
-//! `SqliteStore`; a host can implement [`SyncStore`] on its own database. Every
-//! implementation must pass the same contract (`tests/store_contract.rs`).
+//! billbridge ships [`MemoryStore`] (the default), with feature `sqlite` `SqliteStore`
+//! (one process), and with feature `postgres` `PostgresStore` (many worker processes
+//! and many practices sharing the host's PostgreSQL); a host can implement [`SyncStore`]
+//! on its own database. Every implementation must pass the same contract
+//! (`tests/store_contract.rs`).
 
 use crate::classify::{Classify, ErrorCategory};
 use std::error::Error as StdError;
@@ -31,11 +33,15 @@ use crate::redact::redacted;
 
 mod ledger;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use ledger::{LedgerRecord, LedgerStore, MemoryLedgerStore};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresConfigError, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -87,8 +93,8 @@ pub struct InvoiceLink {
 }
 
 /// How an invoice was paid when it was marked paid outside Stripe (cash, cheque, bank
-/// transfer, insurance…).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// transfer, insurance…). `Debug` shows whether a reference is set, not the reference.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OutsidePayment {
     /// The payment method as the host names it, e.g. `cash` or `bank_transfer`.
     pub method: String,
@@ -98,6 +104,22 @@ pub struct OutsidePayment {
     /// `YYYY-MM-DD`). `None` only in records written before billbridge kept the day.
     #[serde(default)]
     pub paid_on: Option<Date>,
+}
+
+impl fmt::Debug for OutsidePayment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A reference can be a bank reference or a claim number: presence only.
+        let OutsidePayment {
+            method,
+            reference,
+            paid_on,
+        } = self;
+        f.debug_struct("OutsidePayment")
+            .field("method", method)
+            .field("reference", &redacted(reference))
+            .field("paid_on", paid_on)
+            .finish()
+    }
 }
 
 /// The host's copy of one invoice's Stripe state, kept current by webhooks and re-syncs
@@ -583,6 +605,11 @@ pub trait SyncStore: Send + Sync {
     /// Claims a webhook event: returns `true` only for the first caller ever to mark this
     /// event id, even when many callers race, and `false` for every later delivery.
     ///
+    /// A store shared by several processes may hold a claim as a lease until
+    /// [`SyncStore::complete_event`] confirms it: a worker killed between claiming and
+    /// applying never completes, and once its lease has run out the next delivery of
+    /// the event claims it again (`true`), so the event is not lost with the worker.
+    ///
     /// # Errors
     ///
     /// See the trait: backend failure. On error the claim state is unknown; retry.
@@ -601,6 +628,24 @@ pub trait SyncStore: Send + Sync {
     /// See the trait: backend failure.
     async fn forget_event(&self, account: Option<&str>, event_id: &str)
     -> Result<bool, StoreError>;
+
+    /// Confirms a claim taken by [`SyncStore::mark_event_processed`] once the event is
+    /// applied, so that it stays claimed for good. Stores whose claims are final at once
+    /// (the in-memory and SQLite stores: a process that dies takes its work with it)
+    /// keep the default, which does nothing; the PostgreSQL store ends the claim's lease.
+    ///
+    /// # Errors
+    ///
+    /// See the trait: backend failure. The event is applied either way; an unconfirmed
+    /// claim only lets a redelivery after the lease apply the same state again.
+    async fn complete_event(
+        &self,
+        account: Option<&str>,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
+        let _ = (account, event_id);
+        Ok(())
+    }
 
     /// The mirror of a host invoice, if any.
     ///
@@ -792,6 +837,14 @@ impl<T: SyncStore + ?Sized> SyncStore for Arc<T> {
         event_id: &str,
     ) -> Result<bool, StoreError> {
         (**self).forget_event(account, event_id).await
+    }
+
+    async fn complete_event(
+        &self,
+        account: Option<&str>,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
+        (**self).complete_event(account, event_id).await
     }
 
     async fn invoice_mirror(

@@ -9,12 +9,18 @@
 //! writes `True`), and a list nested in a list is indexed again (`k[0][1]=v`) instead
 //! of being written as a Python list literal. Absent entries inside a list are dropped
 //! before indexing, so Stripe always sees a dense `k[0]`, `k[1]`, ….
+//!
+//! `Debug` of a form shows its keys, numbers and booleans, never its text values: they
+//! are names, emails, descriptions and metadata values.
 
+use std::fmt;
 use std::fmt::Write as _;
+
+use crate::redact::Redacted;
 
 /// One parameter value, possibly nested. Build these through [`Form`] and the
 /// `From` conversions rather than by hand.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum FormValue {
     /// A string sent as is. The empty string clears the field on Stripe's side.
     Text(String),
@@ -173,6 +179,24 @@ impl FormValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Form {
     entries: Vec<(String, FormValue)>,
+}
+
+impl fmt::Debug for FormValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormValue::Text(text) if text.is_empty() => f.write_str("Text(\"\")"),
+            FormValue::Text(_) => f.debug_tuple("Text").field(&Redacted).finish(),
+            FormValue::Integer(number) => f.debug_tuple("Integer").field(number).finish(),
+            FormValue::Bool(flag) => f.debug_tuple("Bool").field(flag).finish(),
+            FormValue::Map(entries) => f
+                .debug_map()
+                .entries(entries.iter().map(|(key, value)| (key, value)))
+                .finish(),
+            FormValue::List(items) => f.debug_list().entries(items).finish(),
+            FormValue::Unset => f.write_str("Unset"),
+            FormValue::Absent => f.write_str("Absent"),
+        }
+    }
 }
 
 impl Form {

@@ -15,6 +15,7 @@ use super::key::ApiKey;
 use super::transport::{
     Method, StripeRequest, StripeResponse, Transport, TransportError, TransportErrorKind,
 };
+use crate::redact;
 
 /// Stripe's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
@@ -32,7 +33,7 @@ pub enum HttpTransportError {
     /// The base URL is not an absolute `http`/`https` URL without query or fragment.
     #[error("base URL {url:?} must be an absolute http or https URL without query or fragment")]
     InvalidBaseUrl {
-        /// The URL given.
+        /// The URL given, with any credentials in it replaced by `[redacted]`.
         url: String,
     },
     /// The HTTP client could not be set up (e.g. the TLS backend failed to initialise).
@@ -57,12 +58,24 @@ impl Classify for HttpTransportError {
 }
 
 /// Settings for an [`HttpTransport`]; start with [`HttpTransport::builder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpTransportBuilder {
     key: ApiKey,
     base_url: String,
     timeout: Duration,
     connect_timeout: Duration,
+}
+
+impl fmt::Debug for HttpTransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A proxy's base URL can carry credentials (`https://user:password@proxy`).
+        f.debug_struct("HttpTransportBuilder")
+            .field("base_url", &redact::url(&self.base_url))
+            .field("key", &self.key)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
 }
 
 impl HttpTransportBuilder {
@@ -100,7 +113,9 @@ impl HttpTransportBuilder {
                 && url.fragment().is_none()
         });
         if !valid {
-            return Err(HttpTransportError::InvalidBaseUrl { url: self.base_url });
+            return Err(HttpTransportError::InvalidBaseUrl {
+                url: redact::url(&self.base_url),
+            });
         }
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -134,7 +149,7 @@ pub struct HttpTransport {
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.redacted_base_url())
             .field("key", &self.key)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -161,9 +176,16 @@ impl HttpTransport {
         }
     }
 
-    /// The base URL requests go to, without a trailing `/`.
+    /// The base URL requests go to, without a trailing `/`. It holds any credentials
+    /// written into it; show [`HttpTransport::redacted_base_url`] instead.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The base URL with any credentials in it (`https://user:password@proxy`) replaced
+    /// by `[redacted]`: what `Debug` and the bindings' representations show.
+    pub fn redacted_base_url(&self) -> String {
+        redact::url(&self.base_url)
     }
 
     fn headers(&self, request: &StripeRequest) -> Result<HeaderMap, TransportError> {
@@ -214,6 +236,28 @@ fn map_reqwest_error(error: reqwest::Error, request: &StripeRequest) -> Transpor
         .with_source(error)
 }
 
+/// A failure while reading the body of a response whose status line arrived: the
+/// connection dropped or closed before `Content-Length` bytes came. reqwest reports it
+/// as a decode error, which would read as final; it is a lost response (a write may
+/// have been applied), so it is a connection error that the client retries with the
+/// same idempotency key, or a timeout when the time ran out.
+fn map_body_error(error: reqwest::Error, request: &StripeRequest) -> TransportError {
+    let error = error.without_url();
+    let kind = if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Connection
+    };
+    TransportError::new(
+        kind,
+        format!(
+            "{} {} lost its response while reading the body",
+            request.method, request.path
+        ),
+    )
+    .with_source(error)
+}
+
 #[async_trait]
 impl Transport for HttpTransport {
     fn livemode(&self) -> Option<bool> {
@@ -262,7 +306,7 @@ impl Transport for HttpTransport {
         let body = response
             .bytes()
             .await
-            .map_err(|error| map_reqwest_error(error, request))?
+            .map_err(|error| map_body_error(error, request))?
             .to_vec();
         Ok(StripeResponse {
             status,
@@ -308,6 +352,38 @@ mod tests {
         let debug = format!("{transport:?}");
         assert!(!debug.contains("httpSecret123"), "{debug}");
         assert!(debug.contains("api.stripe.com"), "{debug}");
+    }
+
+    #[tokio::test]
+    async fn a_response_body_cut_short_is_a_lost_response_not_a_final_answer() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0_u8; 4096];
+            let _ = stream.read(&mut request).unwrap();
+            // 400 bytes promised, 16 sent, then the connection closes.
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{\"name\": \"Ada L")
+                .unwrap();
+        });
+        let transport = HttpTransport::builder(key())
+            .base_url(format!("http://{address}"))
+            .build()
+            .unwrap();
+        let request = StripeRequest {
+            method: Method::Get,
+            path: "/v1/customers/cus_1".to_owned(),
+            params: Vec::new(),
+            idempotency_key: None,
+            stripe_account: None,
+            stripe_version: String::new(),
+        };
+        let error = transport.send(&request).await.unwrap_err();
+        server.join().unwrap();
+        assert_eq!(error.kind, TransportErrorKind::Connection, "{error:?}");
+        assert!(!error.message.contains("Ada"), "{}", error.message);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::clock::TransportClocks;
+use crate::redact;
 
 /// HTTP method of a Stripe API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,7 +41,10 @@ impl fmt::Display for Method {
 
 /// One Stripe API call, described as data so that it can be logged, retried,
 /// compared and replayed without knowing which transport will carry it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the parameter keys, never their values: they are names, emails,
+/// descriptions and metadata values.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StripeRequest {
     /// GET, POST or DELETE.
     pub method: Method,
@@ -59,8 +63,33 @@ pub struct StripeRequest {
     pub stripe_version: String,
 }
 
+impl fmt::Debug for StripeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out of the output unnoticed.
+        let StripeRequest {
+            method,
+            path,
+            params,
+            idempotency_key,
+            stripe_account,
+            stripe_version,
+        } = self;
+        f.debug_struct("StripeRequest")
+            .field("method", method)
+            .field("path", path)
+            .field("params", &redact::form_pairs(params))
+            .field("idempotency_key", idempotency_key)
+            .field("stripe_account", stripe_account)
+            .field("stripe_version", stripe_version)
+            .finish()
+    }
+}
+
 /// What came back from Stripe (or from something that behaves like it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the status, the headers and the body's length: the body is Stripe's
+/// copy of the objects, with their personal fields and metadata values.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StripeResponse {
     /// HTTP status code.
     pub status: u16,
@@ -68,6 +97,21 @@ pub struct StripeResponse {
     pub headers: Vec<(String, String)>,
     /// The raw JSON body.
     pub body: Vec<u8>,
+}
+
+impl fmt::Debug for StripeResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let StripeResponse {
+            status,
+            headers,
+            body,
+        } = self;
+        f.debug_struct("StripeResponse")
+            .field("status", status)
+            .field("headers", headers)
+            .field("body", &redact::Body(body.len()))
+            .finish()
+    }
 }
 
 impl StripeResponse {

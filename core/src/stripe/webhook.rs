@@ -247,6 +247,64 @@ pub fn construct_event(
     parse(raw_body)
 }
 
+/// What [`verify_with`] and [`construct_event_with`] check against; a field left
+/// `None` takes Stripe's SDK default, so every binding verifies alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// How far the signature's timestamp may be from now; [`DEFAULT_TOLERANCE`] when
+    /// `None`.
+    pub tolerance: Option<Duration>,
+    /// Now, unix seconds; the system clock when `None` (give a mock's clock to verify
+    /// deliveries signed at its time).
+    pub now: Option<i64>,
+}
+
+impl VerifyOptions {
+    fn resolve(self) -> (Duration, i64) {
+        (
+            self.tolerance.unwrap_or(DEFAULT_TOLERANCE),
+            self.now
+                .unwrap_or_else(|| crate::clock::Clock::now_unix(&crate::clock::SystemClock)),
+        )
+    }
+}
+
+/// [`verify`] with the defaults of [`VerifyOptions`] for what is not given.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with(
+    raw_body: &[u8],
+    signature_header: Option<&str>,
+    secret: &WebhookSecret,
+    options: VerifyOptions,
+) -> Result<VerifiedTimestamp, WebhookError> {
+    let (tolerance, now) = options.resolve();
+    verify(raw_body, signature_header, secret, tolerance, now)
+}
+
+/// [`construct_event`] with the defaults of [`VerifyOptions`] for what is not given.
+///
+/// # Errors
+/// As [`construct_event`].
+pub fn construct_event_with(
+    raw_body: &[u8],
+    signature_header: Option<&str>,
+    secret: &WebhookSecret,
+    options: VerifyOptions,
+) -> Result<Event, WebhookError> {
+    let (tolerance, now) = options.resolve();
+    construct_event(raw_body, signature_header, secret, tolerance, now)
+}
+
+/// [`sign`] at `timestamp`, or now on the system clock when `None`: the header a test
+/// hands to its own webhook endpoint.
+pub fn sign_at(secret: &WebhookSecret, timestamp: Option<i64>, payload: &[u8]) -> String {
+    let timestamp =
+        timestamp.unwrap_or_else(|| crate::clock::Clock::now_unix(&crate::clock::SystemClock));
+    sign(secret, timestamp, payload)
+}
+
 /// The `Stripe-Signature` header value Stripe would send for `payload` signed with
 /// `secret` (the whole `whsec_…` string) at unix time `timestamp`: `t=…,v1=…`.
 pub fn signature_header(secret: &str, timestamp: i64, payload: &[u8]) -> String {

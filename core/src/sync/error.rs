@@ -131,6 +131,19 @@ pub enum SyncError {
         /// The host's id of the invoice.
         host_invoice_id: String,
     },
+    /// No practice of a [`crate::sync::Practices`] acts on this Stripe account (an
+    /// empty account is the platform's own).
+    #[error("no practice here acts on Stripe account {account:?}")]
+    UnknownPractice {
+        /// The account asked for; empty for the platform account.
+        account: String,
+    },
+    /// A second practice was added for a Stripe account that already has one.
+    #[error("a practice already acts on Stripe account {account:?}: one practice per account")]
+    DuplicatePractice {
+        /// The account; empty for the platform account.
+        account: String,
+    },
 }
 
 impl Classify for SyncError {
@@ -151,6 +164,8 @@ impl Classify for SyncError {
             SyncError::RaiseIncomplete { .. } => "raise_incomplete",
             SyncError::UnexpectedResponse { .. } => "unexpected_stripe_response",
             SyncError::MirrorContention { .. } => "mirror_contention",
+            SyncError::UnknownPractice { .. } => "unknown_practice",
+            SyncError::DuplicatePractice { .. } => "duplicate_practice",
         }
     }
 
@@ -162,7 +177,9 @@ impl Classify for SyncError {
             | SyncError::InvalidRateLimit { .. }
             | SyncError::MissingInvoiceId
             | SyncError::InvalidAdjustmentId
-            | SyncError::PatientMismatch { .. } => ErrorCategory::Validation,
+            | SyncError::PatientMismatch { .. }
+            | SyncError::UnknownPractice { .. }
+            | SyncError::DuplicatePractice { .. } => ErrorCategory::Validation,
             SyncError::CustomerNotSynced { .. }
             | SyncError::InvoiceNotRaised { .. }
             | SyncError::InvoiceDeleted { .. }

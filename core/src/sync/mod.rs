@@ -11,6 +11,7 @@ mod customers;
 pub mod error;
 mod invoices;
 pub mod keys;
+mod practices;
 mod raise;
 mod reconcile;
 pub mod records;
@@ -28,6 +29,7 @@ pub use builder::{
 pub use bulk::{BulkItem, BulkOptions, BulkProgress, InvoiceRequest, ProgressCallback};
 pub use error::SyncError;
 pub use keys::{IdempotencySecret, MIN_IDEMPOTENCY_SECRET_BYTES};
+pub use practices::Practices;
 pub use records::{
     BalanceAdjustment, CustomerRecord, InvoicePreview, InvoiceRecord, PaidOutside, PaymentMethod,
     Raise, UpsertOutcome,

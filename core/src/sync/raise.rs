@@ -17,7 +17,7 @@ use crate::domain::metadata::{Field, FieldValues, MetadataError, MetadataMap, Me
 use crate::domain::money::Money;
 use crate::domain::party::{Patient, PayerRef};
 use crate::error::Error;
-use crate::mirror::{HostFacts, mark_deleted, row_from_stripe};
+use crate::mirror::{HostFacts, MergePolicy, mark_deleted, merge, row_from_stripe};
 use crate::store::{AddedLine, CustomerLink, InvoiceLink, RaiseCheckpoint};
 use crate::stripe::client::{CreateInvoice, InvoiceLineParams, LinePricing, ProductRef};
 use crate::stripe::models::{CollectionMethod as WireCollection, Invoice, InvoiceStatus, Period};
@@ -442,10 +442,30 @@ impl Billbridge {
                 current
             };
             // The record appears with the lines, as Stripe holds them: a new Stripe
-            // invoice (first raise or new revision) replaces any earlier record.
-            let mirror =
-                row_from_stripe(self.account(), host, &invoice, self.now(), &prepared.facts);
-            store.put_invoice_mirror(&mirror).await?;
+            // invoice (first raise or new revision) replaces any earlier record; the
+            // same invoice is merged, so a worker that lags behind another on the same
+            // raise never moves the record back.
+            let account = self.account();
+            let now = self.now();
+            self.update_mirror(host, |current| match current {
+                Some(current) if current.stripe_invoice_id == invoice.id => merge(
+                    account,
+                    Some(current),
+                    Some(&prepared.facts),
+                    host,
+                    &invoice,
+                    now,
+                    MergePolicy::Monotonic,
+                ),
+                _ => Some(row_from_stripe(
+                    account,
+                    host,
+                    &invoice,
+                    now,
+                    &prepared.facts,
+                )),
+            })
+            .await?;
             check_total(prepared, draft, &invoice)?;
             checkpoint.lines_added = invoice
                 .lines

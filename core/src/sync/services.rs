@@ -26,6 +26,17 @@ pub struct ServiceBilling {
     pub mode: Raise,
 }
 
+impl ServiceBilling {
+    /// Billing on `invoiced_on` with the default mode: services are billed to be paid,
+    /// so each invoice is finalized and sent ([`Raise::FinalizeAndSend`]).
+    pub fn on(invoiced_on: Date) -> ServiceBilling {
+        ServiceBilling {
+            invoiced_on,
+            mode: Raise::FinalizeAndSend,
+        }
+    }
+}
+
 /// One payer's invoice for a group of services.
 #[derive(Debug)]
 pub struct ServiceInvoiceOutcome {

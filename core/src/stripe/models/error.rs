@@ -1,4 +1,8 @@
 //! The error body of a failed Stripe request: `{"error": {type, code, message, …}}`.
+//! `Debug` shows the length of Stripe's message, not its text: it can echo the values
+//! sent (an email address, a name).
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +28,7 @@ pub struct ErrorBody {
 }
 
 /// What Stripe says went wrong. Also used for an invoice's `last_finalization_error`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// The broad class of error.
     #[serde(rename = "type")]
@@ -47,4 +51,32 @@ pub struct ApiError {
     /// The dashboard log of the failing request.
     #[serde(default)]
     pub request_log_url: Option<String>,
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ApiError {
+            error_type,
+            code,
+            message,
+            param,
+            decline_code,
+            doc_url,
+            request_log_url,
+        } = self;
+        f.debug_struct("ApiError")
+            .field("error_type", error_type)
+            .field("code", code)
+            .field(
+                "message",
+                &message
+                    .as_ref()
+                    .map(|message| format!("[{} characters]", message.chars().count())),
+            )
+            .field("param", param)
+            .field("decline_code", decline_code)
+            .field("doc_url", doc_url)
+            .field("request_log_url", request_log_url)
+            .finish()
+    }
 }

@@ -2,6 +2,10 @@
 //! snapshot in `data.object` is decoded into its model when the event type names an
 //! object billbridge reads (invoices, customers, invoice items, balance transactions)
 //! and kept as raw JSON otherwise, so an unknown event never fails to decode.
+//! `Debug` shows the decoded snapshot through its model's redacting `Debug`, and of the
+//! raw JSON and the previous values only their size and keys.
+
+use std::fmt;
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -10,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::{Customer, CustomerBalanceTransaction, HasId, Invoice, InvoiceItem};
 use crate::domain::money::{Currency, Money, MoneyError};
+use crate::redact;
 
 string_enum! {
     /// What happened. Only the types billbridge reacts to are named; every other
@@ -77,7 +82,7 @@ impl HasId for Event {
 }
 
 /// `data` of an event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct EventData {
     /// A snapshot of the object when the event happened.
     pub object: EventObject,
@@ -86,8 +91,27 @@ pub struct EventData {
     pub previous_attributes: Option<Map<String, Value>>,
 }
 
+impl fmt::Debug for EventData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The previous values of a customer are its old name, email and metadata values.
+        let EventData {
+            object,
+            previous_attributes,
+        } = self;
+        f.debug_struct("EventData")
+            .field("object", object)
+            .field(
+                "previous_attributes",
+                &previous_attributes
+                    .as_ref()
+                    .map(|previous| previous.keys().collect::<Vec<_>>()),
+            )
+            .finish()
+    }
+}
+
 /// The snapshot carried by an event, typed by the event's object kind.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum EventObject {
     /// From `invoice.*` events.
     Invoice(Box<Invoice>),
@@ -100,6 +124,25 @@ pub enum EventObject {
     CustomerBalanceTransaction(Box<CustomerBalanceTransaction>),
     /// Any other event type, as the raw JSON Stripe sent.
     Other(Box<RawValue>),
+}
+
+impl fmt::Debug for EventObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventObject::Invoice(invoice) => f.debug_tuple("Invoice").field(invoice).finish(),
+            EventObject::Customer(customer) => f.debug_tuple("Customer").field(customer).finish(),
+            EventObject::InvoiceItem(item) => f.debug_tuple("InvoiceItem").field(item).finish(),
+            EventObject::CustomerBalanceTransaction(transaction) => f
+                .debug_tuple("CustomerBalanceTransaction")
+                .field(transaction)
+                .finish(),
+            // A payment's or a charge's JSON holds billing names, emails and addresses.
+            EventObject::Other(raw) => f
+                .debug_tuple("Other")
+                .field(&redact::Body(raw.get().len()))
+                .finish(),
+        }
+    }
 }
 
 impl EventObject {
