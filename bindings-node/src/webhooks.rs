@@ -216,12 +216,7 @@ impl Event {
     /// The invoice's status, for invoice events.
     #[napi(getter, catch_unwind)]
     pub fn status(&self) -> Option<String> {
-        self.0
-            .data
-            .object
-            .as_invoice()
-            .and_then(|invoice| invoice.status.as_ref())
-            .map(|status| status.as_str().to_owned())
+        self.0.data.object.invoice_status().map(str::to_owned)
     }
 
     /// The invoice's (or the balance transaction's) currency.
@@ -234,12 +229,7 @@ impl Event {
     /// The invoice's customer id (`cus_…`), for invoice events.
     #[napi(getter, catch_unwind)]
     pub fn customer_id(&self) -> Option<String> {
-        self.0
-            .data
-            .object
-            .as_invoice()
-            .and_then(|invoice| invoice.customer.as_ref())
-            .map(|customer| customer.id().to_owned())
+        self.0.data.object.invoice_customer_id().map(str::to_owned)
     }
 
     /// The invoice's total, for invoice events.

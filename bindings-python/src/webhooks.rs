@@ -7,9 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use billbridge::clock::{Clock, SystemClock};
 use billbridge::stripe::models::Event;
-use billbridge::stripe::webhook::{self, DEFAULT_TOLERANCE, WebhookSecret};
+use billbridge::stripe::webhook::{self, VerifyOptions, WebhookSecret};
 use pyo3::Borrowed;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -57,12 +56,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<WebhookSecret> {
     }
 }
 
-fn tolerance(seconds: Option<u64>) -> Duration {
-    seconds.map_or(DEFAULT_TOLERANCE, Duration::from_secs)
-}
-
-fn now(given: Option<i64>) -> i64 {
-    given.unwrap_or_else(|| SystemClock.now_unix())
+/// The core's options; what is not given takes the core's defaults.
+fn options(tolerance: Option<u64>, now: Option<i64>) -> VerifyOptions {
+    VerifyOptions {
+        tolerance: tolerance.map(Duration::from_secs),
+        now,
+    }
 }
 
 /// Checks the `Stripe-Signature` header against the raw body; returns the signed
@@ -76,15 +75,9 @@ fn verify(
     tolerance: Option<u64>,
     now: Option<i64>,
 ) -> PyResult<i64> {
-    webhook::verify(
-        &body(payload)?,
-        header,
-        &secret.0,
-        self::tolerance(tolerance),
-        self::now(now),
-    )
-    .map(|timestamp| timestamp.unix_seconds())
-    .map_err(raise)
+    webhook::verify_with(&body(payload)?, header, &secret.0, options(tolerance, now))
+        .map(|timestamp| timestamp.unix_seconds())
+        .map_err(raise)
 }
 
 /// Decodes an event without checking a signature (use `construct_event` for
@@ -108,16 +101,9 @@ fn construct_event(
     tolerance: Option<u64>,
     now: Option<i64>,
 ) -> PyResult<PyEvent> {
-    let tolerance = self::tolerance(tolerance);
-    webhook::construct_event(
-        &body(payload)?,
-        header,
-        &secret.0,
-        tolerance,
-        self::now(now),
-    )
-    .map(PyEvent::new)
-    .map_err(raise)
+    webhook::construct_event_with(&body(payload)?, header, &secret.0, options(tolerance, now))
+        .map(PyEvent::new)
+        .map_err(raise)
 }
 
 /// The `Stripe-Signature` header Stripe would send for `payload` (for tests).
@@ -128,7 +114,7 @@ fn sign_payload(
     secret: Wrap<WebhookSecret>,
     timestamp: Option<i64>,
 ) -> PyResult<String> {
-    Ok(webhook::sign(&secret.0, now(timestamp), &body(payload)?))
+    Ok(webhook::sign_at(&secret.0, timestamp, &body(payload)?))
 }
 
 /// One Stripe event, decoded by the core.
@@ -197,12 +183,7 @@ impl PyEvent {
     /// The invoice's status, for invoice events.
     #[getter]
     fn status(&self) -> Option<&str> {
-        self.0
-            .data
-            .object
-            .as_invoice()
-            .and_then(|invoice| invoice.status.as_ref())
-            .map(|status| status.as_str())
+        self.0.data.object.invoice_status()
     }
 
     /// The invoice's (or the balance transaction's) currency.
@@ -215,12 +196,7 @@ impl PyEvent {
     /// The invoice's customer id (`cus_…`), for invoice events.
     #[getter]
     fn customer_id(&self) -> Option<&str> {
-        self.0
-            .data
-            .object
-            .as_invoice()
-            .and_then(|invoice| invoice.customer.as_ref())
-            .map(|customer| customer.id())
+        self.0.data.object.invoice_customer_id()
     }
 
     /// The invoice's total, for invoice events.

@@ -21,6 +21,10 @@ pub enum MockFault {
     LockTimeout,
     /// A 5xx `api_error` (500 unless a status is given); nothing applied.
     ServerError,
+    /// A 5xx `api_error` (500 unless a status is given) after the request was applied:
+    /// Stripe saves that answer under the idempotency key and replays it to a retry with
+    /// the same key.
+    ServerErrorAfterExecution,
     /// 503 with `Stripe-Should-Retry: true`; nothing applied.
     UnavailableRetry,
     /// No answer (a timeout); nothing applied.
@@ -37,6 +41,7 @@ impl From<MockFault> for FaultKind {
             MockFault::RateLimited => FaultKind::RateLimited,
             MockFault::LockTimeout => FaultKind::LockTimeout,
             MockFault::ServerError => FaultKind::ServerError,
+            MockFault::ServerErrorAfterExecution => FaultKind::ServerErrorAfterExecution,
             MockFault::UnavailableRetry => FaultKind::UnavailableRetry,
             MockFault::Timeout => FaultKind::Timeout,
             MockFault::ConnectionReset => FaultKind::ConnectionReset,

@@ -6670,6 +6670,12 @@ public enum MockFault: Equatable, Hashable {
      */
     case serverError
     /**
+     * A 5xx `api_error` (500 unless a status is given) after the request was applied:
+     * Stripe saves that answer under the idempotency key and replays it to a retry with
+     * the same key.
+     */
+    case serverErrorAfterExecution
+    /**
      * 503 with `Stripe-Should-Retry: true`; nothing applied.
      */
     case unavailableRetry
@@ -6712,13 +6718,15 @@ public struct FfiConverterTypeMockFault: FfiConverterRustBuffer {
         
         case 3: return .serverError
         
-        case 4: return .unavailableRetry
+        case 4: return .serverErrorAfterExecution
         
-        case 5: return .timeout
+        case 5: return .unavailableRetry
         
-        case 6: return .connectionReset
+        case 6: return .timeout
         
-        case 7: return .responseLost
+        case 7: return .connectionReset
+        
+        case 8: return .responseLost
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6740,20 +6748,24 @@ public struct FfiConverterTypeMockFault: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case .unavailableRetry:
+        case .serverErrorAfterExecution:
             writeInt(&buf, Int32(4))
         
         
-        case .timeout:
+        case .unavailableRetry:
             writeInt(&buf, Int32(5))
         
         
-        case .connectionReset:
+        case .timeout:
             writeInt(&buf, Int32(6))
         
         
-        case .responseLost:
+        case .connectionReset:
             writeInt(&buf, Int32(7))
+        
+        
+        case .responseLost:
+            writeInt(&buf, Int32(8))
         
         }
     }

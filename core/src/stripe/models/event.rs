@@ -447,6 +447,21 @@ impl EventObject {
         }
     }
 
+    /// The status of an invoice snapshot as Stripe spelled it (`draft`, `open`, `paid`,
+    /// `void`, `uncollectible`, or a value this version does not know).
+    pub fn invoice_status(&self) -> Option<&str> {
+        self.as_invoice()
+            .and_then(|invoice| invoice.status.as_ref())
+            .map(|status| status.as_str())
+    }
+
+    /// The customer id (`cus_…`) of an invoice snapshot, expanded or not.
+    pub fn invoice_customer_id(&self) -> Option<&str> {
+        self.as_invoice()
+            .and_then(|invoice| invoice.customer.as_ref())
+            .map(|customer| customer.id())
+    }
+
     /// The currency of an invoice or balance-transaction snapshot.
     ///
     /// # Errors

@@ -64,6 +64,19 @@ class PracticeDayTest {
     }
 
     @Test
+    fun `a server error saved after execution is settled exactly once`() = runBlocking {
+        val (mock, bridge) = practice()
+        // Stripe applied the request, then answered 500 and saved that answer under the
+        // idempotency key: every retry gets the same 500 back.
+        mock.failNext("/v1/customers", MockFault.SERVER_ERROR_AFTER_EXECUTION, times = 1u)
+        val created = bridge.upsertCustomer(Party.Patient(john))
+        mock.clearFaults()
+        assertTrue(created.stripeCustomerId.startsWith("cus_"))
+        assertEquals(UpsertOutcome.UNCHANGED, bridge.upsertCustomer(Party.Patient(john)).outcome)
+        assertEquals(created.stripeCustomerId, bridge.customerId(PayerRef.Patient("P-1001")))
+    }
+
+    @Test
     fun `a practice day runs through the real library`() = runBlocking {
         val (mock, bridge) = practice()
 
