@@ -38,20 +38,21 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Record an event with a snapshot of the object.
     pub(crate) fn emit(&mut self, kind: &str, object: impl Into<Answer>, previous: Option<Value>) {
+        let object: Answer = object.into();
+        if let Some(id) = object["id"].as_str() {
+            self.acct.written_at.insert(id.to_owned(), self.now);
+        }
         let event = Event {
             id: self.random.id("evt"),
             kind: kind.to_owned(),
             created: self.now,
-            object: object.into(),
-            previous_attributes: previous.map(Arc::new),
+            object: Event::snapshot(&object),
+            previous_attributes: previous.map(|previous| Event::snapshot(&previous)),
             request_id: Some(self.request_id.clone()),
             idempotency_key: self.idempotency_key.clone(),
             account: self.acct.id.clone(),
             api_version: self.settings.api_version.clone(),
         };
-        if let Some(id) = event.object["id"].as_str() {
-            self.acct.written_at.insert(id.to_owned(), self.now);
-        }
         self.acct.events.insert(event.id.clone(), event.clone());
         self.events.push(event);
     }
